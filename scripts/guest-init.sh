@@ -1,0 +1,42 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0
+# /init of oomx's test guests.  Kernel messages go to ttyS0, results to
+# ttyS1, so a kernel splat can never tear a TAP line.  The host believes
+# only an explicit "OOMX-GUEST-DONE" at the end of ttyS1: a panic, hang or
+# crash can only fail the run.
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
+mount -t tmpfs -o size=16m tmpfs /tmp
+echo "+memory +cpu" > /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null
+# Kernel messages at every level reach the console log the host scans.
+echo 8 > /proc/sys/kernel/printk
+out=/dev/ttyS1
+
+mode=$(sed -n 's/.*oomx.mode=\([a-z]*\).*/\1/p' /proc/cmdline)
+echo "OOMX-GUEST-START kernel=$(uname -r) mode=$mode" > $out
+case "$mode" in
+test)
+	if [ -f /lib/oomx/oomx_kunit.ko ]; then
+		echo "### BEGIN kunit" > $out
+		insmod /lib/oomx/oomx_kunit.ko > $out 2>&1
+		echo "### END kunit rc=$?" > $out
+	fi
+	for t in /lib/oomx/tests/*; do
+		name=${t##*/}
+		echo "### BEGIN $name" > $out
+		"$t" > $out 2>&1
+		echo "### END $name rc=$?" > $out
+	done
+	;;
+demo)
+	/lib/oomx/demo.sh > $out 2>&1
+	;;
+esac
+echo "OOMX-GUEST-DONE" > $out
+sync
+reboot -f

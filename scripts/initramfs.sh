@@ -1,0 +1,24 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Pack a guest initramfs: static busybox, /init, oomx's modules and tests.
+#   initramfs.sh OUT.cpio.gz MODULE_DIR [FILE...]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+out=$1 moddir=$2
+shift 2
+
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/oomx/tests}
+cp /bin/busybox "$root/bin/busybox"
+cp "$here/guest-init.sh" "$root/init"
+chmod 755 "$root/init"
+cp "$moddir"/*.ko "$root/lib/oomx/"
+for f in "$@"; do
+	case "$f" in
+	*/demo.sh) cp "$f" "$root/lib/oomx/demo.sh" ;;
+	*) cp "$f" "$root/lib/oomx/tests/" ;;
+	esac
+done
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$out"

@@ -1,0 +1,45 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot one guest under TCG and judge it, fail closed.
+#   qemu-run.sh KERNEL INITRD MODE LOGDIR [TIMEOUT_S]
+# Writes LOGDIR/console.log (kernel) and LOGDIR/results.log (tests).
+# Exit 0 only if the guest wrote OOMX-GUEST-DONE and the kernel log holds
+# no WARNING, BUG, Oops, panic, lockdep or might_sleep splat.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+kernel=$1 initrd=$2 mode=$3 logdir=$4 timeout_s=${5:-900}
+mkdir -p "$logdir"
+console="$logdir/console.log" results="$logdir/results.log"
+: > "$console"
+: > "$results"
+
+timeout --foreground -k 10 "$timeout_s" \
+	qemu-system-x86_64 -nodefaults -no-reboot -display none \
+	-machine q35 -cpu max -smp 2 -m "${OOMX_GUEST_MEM:-512}" \
+	-accel tcg,thread=multi \
+	-kernel "$kernel" -initrd "$initrd" \
+	-serial "file:$console" -serial "file:$results" \
+	-append "console=ttyS0 panic=-1 oops=panic softlockup_panic=1 oomx.mode=$mode ${OOMX_CMDLINE:-}" \
+	< /dev/null > "$logdir/qemu.out" 2>&1
+rc=$?
+
+fail=0
+if [ $rc = 124 ] || [ $rc = 137 ]; then
+	echo "guest timed out after ${timeout_s}s" >&2
+	fail=1
+elif [ $rc != 0 ]; then
+	echo "qemu exited with $rc: $(tail -n 3 "$logdir/qemu.out")" >&2
+	fail=1
+fi
+if ! grep -q '^OOMX-GUEST-DONE' "$results"; then
+	echo "guest never reported completion" >&2
+	fail=1
+fi
+splat='WARNING:|BUG:|Oops|Kernel panic|general protection fault|possible circular locking|possible recursive locking|inconsistent lock state|DEADLOCK|sleeping function called from invalid context|UBSAN:|KASAN:|soft lockup|blocked for more than|RCU detected stall|rcu_sched self-detected'
+if grep -Eq "$splat" "$console"; then
+	echo "kernel splat in $console:" >&2
+	grep -E -m 5 -A 8 "$splat" "$console" >&2
+	fail=1
+fi
+exit $fail

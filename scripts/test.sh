@@ -1,0 +1,145 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# oomx's full test run, the README's test command and what CI runs.  On a
+# fresh Debian 12 machine (root) it installs what it needs, then:
+#   - builds oomx warning-free (-Werror) for Debian's 6.1 and 6.12 kernels
+#     and for the KUnit + debug kernel it builds from linux-source-6.12;
+#   - runs sparse, checkpatch --strict and dkms build;
+#   - boots each kernel under QEMU and runs the in-guest selftests, and the
+#     KUnit suites on the debug kernel.
+# Every check prints one TAP line; the run ends with "N passed, N failed".
+# Anything missing (a kernel, QEMU, a test) is a failure, never a skip.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+. "$here/lib.sh"
+
+passed=0 failed=0 n=0
+declare -a phases=()
+results=$(mktemp -d "${TMPDIR:-/tmp}/oomx-test.XXXXXX")
+
+ok() { n=$((n + 1)); passed=$((passed + 1)); echo "ok $n - $*"; }
+notok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
+check() { # check DESC CMD...: run CMD, its output into the log on failure
+	local desc=$1 log
+	shift
+	log="$results/check-$((n + 1)).log"
+	if "$@" > "$log" 2>&1; then
+		ok "$desc"
+	else
+		notok "$desc"
+		sed 's/^/#   /' "$log" | tail -n 40
+	fi
+}
+phase_start() { phase_name=$1; phase_t0=$(date +%s); log "phase: $1"; }
+phase_end() { phases+=("$phase_name $(( $(date +%s) - phase_t0 ))s"); }
+finish() {
+	echo "# phase timings:"
+	for p in "${phases[@]}"; do echo "#   $p"; done
+	echo "# logs: $results"
+	echo "$passed passed, $failed failed"
+	[ "$failed" = 0 ]
+	exit $?
+}
+
+echo "TAP version 13"
+t_all=$(date +%s)
+
+phase_start setup
+if [ "${OOMX_SKIP_SETUP:-0}" = 1 ] && [ -f "$OOMX_CACHE/kernels.env" ]; then
+	ok "setup (reused)"
+else
+	check "setup: apt packages, Debian kernels, QEMU" "$here/setup.sh"
+fi
+phase_end
+[ -f "$OOMX_CACHE/kernels.env" ] || { notok "no kernels.env: cannot go on"; finish; }
+. "$OOMX_CACHE/kernels.env"
+
+phase_start debug-kernel
+kdebug=$("$here/kernel-debug.sh" 2> "$results/kernel-debug.log" | tail -n1)
+if [ -n "$kdebug" ] && [ -f "$kdebug/arch/x86/boot/bzImage" ]; then
+	ok "KUnit + debug kernel from linux-source-6.12 ($(basename "$kdebug"))"
+else
+	notok "KUnit + debug kernel build"
+	tail -n 30 "$results/kernel-debug.log" | sed 's/^/#   /'
+fi
+phase_end
+ksrc=$(ls -d "$OOMX_CACHE"/linux-source-6.12-*/ 2>/dev/null | head -n1)
+ksrc=${ksrc%/}
+
+# name kdir image: the three kernels every build and guest test covers.
+targets=("deb6.1 $K_deb6_1_KDIR $K_deb6_1_IMAGE"
+	 "deb6.12 $K_deb6_12_KDIR $K_deb6_12_IMAGE"
+	 "debug ${kdebug:-/nonexistent} ${kdebug:-/nonexistent}/arch/x86/boot/bzImage")
+
+build_one() { # name kdir: copy the tree and build with -Werror
+	local name=$1 kdir=$2 out="$OOMX_CACHE/build/$1"
+	mkdir -p "$out"
+	rsync -a --delete --exclude .git "$top/" "$out/"
+	make -C "$out" KDIR="$kdir" OOMX_EXTRA_CFLAGS=-Werror modules > "$out/build.log" 2>&1 ||
+		{ cat "$out/build.log"; return 1; }
+	if grep -E 'warning:|WARNING:' "$out/build.log"; then
+		return 1
+	fi
+	[ -f "$out/oomx.ko" ]
+}
+
+phase_start build
+for t in "${targets[@]}"; do
+	set -- $t
+	check "build oomx.ko -Werror against $1 ($2)" build_one "$1" "$2"
+done
+if [ -f "$OOMX_CACHE/build/debug/oomx_kunit.ko" ]; then
+	ok "oomx_kunit.ko built against the debug kernel"
+else
+	notok "oomx_kunit.ko built against the debug kernel"
+fi
+check "selftests build (static, kselftest_harness.h)" \
+	make -C "$top/selftests" KSFT_DIR="$ksrc/tools/testing/selftests" all
+phase_end
+
+phase_start static-checks
+check "sparse (make C=2) clean against deb6.12" "$here/check.sh" sparse "$K_deb6_12_KDIR"
+check "checkpatch.pl --strict clean" "$here/check.sh" checkpatch "$ksrc"
+for t in "${targets[@]:0:2}"; do
+	set -- $t
+	check "dkms build for $1" "$here/check.sh" dkms "$(basename "$2" | sed 's/^linux-headers-//')"
+done
+phase_end
+
+phase_start guests
+tests=("$top"/selftests/module_test "$top"/selftests/oom_test)
+for t in "${targets[@]}"; do
+	set -- $t
+	name=$1 image=$3 dir="$results/guest-$1"
+	mkdir -p "$dir"
+	if [ ! -f "$image" ] || [ ! -f "$OOMX_CACHE/build/$name/oomx.ko" ]; then
+		notok "guest $name: kernel image or module missing"
+		continue
+	fi
+	mods="$dir/mods"
+	mkdir -p "$mods"
+	cp "$OOMX_CACHE/build/$name/oomx.ko" "$mods/"
+	[ "$name" = debug ] && cp "$OOMX_CACHE/build/$name/oomx_kunit.ko" "$mods/" 2>/dev/null
+	if ! "$here/initramfs.sh" "$dir/initrd.gz" "$mods" "${tests[@]}"; then
+		notok "guest $name: initramfs"
+		continue
+	fi
+	t0=$(date +%s)
+	check "guest $name: boots, runs every test, reports, no kernel splat" \
+		"$here/qemu-run.sh" "$image" "$dir/initrd.gz" test "$dir" "${OOMX_GUEST_TIMEOUT:-1200}"
+	echo "# guest $name took $(( $(date +%s) - t0 ))s"
+	"$here/parse-results.sh" "$name" "$dir" "$ksrc" "${tests[@]##*/}" > "$dir/tap" 2>&1
+	while read -r line; do
+		case "$line" in
+		"ok "*) ok "${line#ok }" ;;
+		"not ok "*) notok "${line#not ok }" ;;
+		*) echo "$line" ;;
+		esac
+	done < "$dir/tap"
+done
+phase_end
+
+phases+=("total $(( $(date +%s) - t_all ))s")
+finish
