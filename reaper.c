@@ -139,8 +139,10 @@ static void oomx_apply_update(struct oomx_record *r, void *arg)
 		r->reaped_kb = u->reaped_kb;
 	}
 	if (u->result == OOMX_REAP_DONE || u->result == OOMX_REAP_EXITED ||
-	    u->result == OOMX_REAP_UNLOAD)
+	    u->result == OOMX_REAP_UNLOAD) {
 		r->released_ns = dt;
+		r->released = true;
+	}
 	if (u->fallback)
 		r->fallback = true;
 }
@@ -214,6 +216,14 @@ enum oomx_step {
 	OOMX_STEP_DONE,		/* the victim is retired */
 };
 
+/*
+ * Like the stock reaper, oomx holds the mm with mmgrab() only, not
+ * mm_users: a victim stuck inside exit_mmap() (mm_users already 0) still
+ * needs reaping.  That is safe because exit_mmap() unmaps under
+ * mmap_read_lock, sets MMF_OOM_SKIP and only then frees page tables and
+ * VMAs under mmap_write_lock: whoever holds the read lock and sees no
+ * MMF_OOM_SKIP may walk and zap the VMAs.
+ */
 static enum oomx_step oomx_try_reap(struct oomx_victim *v, bool final)
 {
 	struct mm_struct *mm = v->mm;
@@ -224,25 +234,17 @@ static enum oomx_step oomx_try_reap(struct oomx_victim *v, bool final)
 		oomx_record_reap(v->seq, OOMX_REAP_EXITED, 0, false);
 		return OOMX_STEP_DONE;
 	}
-	/* exit_mmap() is running: the memory is on its way back. */
-	if (!mmget_not_zero(mm))
-		return OOMX_STEP_WAIT;
 	/*
 	 * A blocking mmu notifier (KVM, device drivers) may wait on memory
 	 * itself; the stock reaper uses a non-blocking variant oomx cannot
 	 * reach.  Leave such an mm to exit or to the timeout.
 	 */
-	if (mm_has_notifiers(mm)) {
-		mmput_async(mm);
+	if (mm_has_notifiers(mm))
 		return OOMX_STEP_WAIT;
-	}
-	if (!mmap_read_trylock(mm)) {
-		mmput_async(mm);
+	if (!mmap_read_trylock(mm))
 		return OOMX_STEP_RETRY;
-	}
 	if (oomx_mm_test(mm, MMF_OOM_SKIP)) {
 		mmap_read_unlock(mm);
-		mmput_async(mm);
 		oomx_record_reap(v->seq, OOMX_REAP_EXITED, 0, false);
 		return OOMX_STEP_DONE;
 	}
@@ -250,8 +252,6 @@ static enum oomx_step oomx_try_reap(struct oomx_victim *v, bool final)
 	/* Hide the mm from both killers: there is nothing left to gain. */
 	oomx_mm_set(mm, MMF_OOM_SKIP);
 	mmap_read_unlock(mm);
-	/* Async: if the victim exited meanwhile, exit_mmap() is not ours. */
-	mmput_async(mm);
 
 	pr_info("oom_reaper: reaped process %d (%s), now anon-rss:%lukB, file-rss:%lukB, shmem-rss:%lukB (freed %lukB)\n",
 		v->pid, v->task->comm,

@@ -195,9 +195,11 @@ static void oomx_seq_task(struct seq_file *m, const struct oomx_rec_task *t)
 		   t->swap_kb, t->pgtables_kb, t->adj, t->uid);
 }
 
-static void oomx_seq_us(struct seq_file *m, const char *key, u64 ns)
+/* "-" when the step never happened: 0 is a valid duration on a coarse clock. */
+static void oomx_seq_us(struct seq_file *m, const char *key, bool happened,
+			u64 ns)
 {
-	if (ns)
+	if (happened)
 		seq_printf(m, " %s=%llu", key, div_u64(ns, NSEC_PER_USEC));
 	else
 		seq_printf(m, " %s=-", key);
@@ -232,9 +234,10 @@ static void oomx_seq_record(struct seq_file *m, const struct oomx_record *r)
 	if (!r->nr_top)
 		seq_puts(m, "-");
 	seq_printf(m, " sharers=%u", r->nr_sharers);
-	oomx_seq_us(m, "signal_us", r->signal_ns);
-	oomx_seq_us(m, "reaped_us", r->reaped_ns);
-	oomx_seq_us(m, "released_us", r->released_ns);
+	oomx_seq_us(m, "signal_us", r->killed, r->signal_ns);
+	oomx_seq_us(m, "reaped_us", r->reap == OOMX_REAP_DONE ||
+		    r->reap == OOMX_REAP_UNLOAD, r->reaped_ns);
+	oomx_seq_us(m, "released_us", r->released, r->released_ns);
 	seq_printf(m, " reaped_kb=%lu reap=%s fallback=%d",
 		   r->reaped_kb, oomx_reap_name(r->reap), r->fallback);
 	if (r->dry_run && r->sel == OOMX_SEL_VICTIM) {

@@ -88,6 +88,7 @@ struct oomx_record {
 	u64 signal_ns;			/* trigger -> SIGKILL sent */
 	u64 reaped_ns;			/* trigger -> reaper finished */
 	u64 released_ns;		/* trigger -> memory back (reap or exit) */
+	bool released;
 	unsigned long reaped_kb;
 	enum oomx_reap_result reap;
 	bool fallback;

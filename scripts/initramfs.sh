@@ -17,7 +17,8 @@ chmod 755 "$root/init"
 cp "$moddir"/*.ko "$root/lib/oomx/"
 for f in "$@"; do
 	case "$f" in
-	*/demo.sh) cp "$f" "$root/lib/oomx/demo.sh" ;;
+	*/guest-demo.sh) cp "$f" "$root/lib/oomx/demo.sh" ;;
+	*/hog) cp "$f" "$root/lib/oomx/hog" ;;
 	*) cp "$f" "$root/lib/oomx/tests/" ;;
 	esac
 done

@@ -18,7 +18,10 @@ key=$(cat "$frag" <(echo "$srcver") | sha256sum | cut -c1-12)
 src="$OOMX_CACHE/linux-source-6.12-$srcver"
 out="$OOMX_CACHE/kernel-debug-$key"
 
-if [ -f "$out/.oomx-built" ] && [ -f "$out/arch/x86/boot/bzImage" ]; then
+unpack_only=0
+[ "${1:-}" = --unpack-only ] && unpack_only=1
+
+if [ $unpack_only = 0 ] && [ -f "$out/.oomx-built" ] && [ -f "$out/arch/x86/boot/bzImage" ]; then
 	echo "$out"
 	exit 0
 fi
@@ -30,6 +33,11 @@ if [ ! -f "$src/.oomx-unpacked" ]; then
 	tar -C "$src.tmp" --strip-components=1 -xf "$tarball"
 	touch "$src.tmp/.oomx-unpacked"
 	mv "$src.tmp" "$src"
+fi
+
+if [ $unpack_only = 1 ]; then
+	echo "$src"
+	exit 0
 fi
 
 log "building debug kernel in $out (config $key)"
