@@ -234,22 +234,32 @@ void oomx_mirror_refresh(void)
 /* Candidates                                                           */
 /* ------------------------------------------------------------------ */
 
-/* find_lock_task_mm() is not exported: the same walk, same locking. */
-static struct task_struct *oomx_find_lock_task_mm(struct task_struct *p)
+/*
+ * find_lock_task_mm() is not exported, and returns with task_lock held on
+ * one path only.  oomx pins instead: the thread of @p that still has an
+ * mm, with references to it and to the mm; NULL if every thread has left
+ * its mm.  task_lock is what keeps t->mm stable while we grab it.
+ */
+static struct task_struct *oomx_get_task_mm_thread(struct task_struct *p,
+						   struct mm_struct **mmp)
 {
-	struct task_struct *t;
+	struct task_struct *t, *found = NULL;
 
 	rcu_read_lock();
 	for_each_thread(p, t) {
 		task_lock(t);
-		if (likely(t->mm))
-			goto found;
+		if (t->mm) {
+			*mmp = t->mm;
+			mmgrab(t->mm);
+			get_task_struct(t);
+			found = t;
+		}
 		task_unlock(t);
+		if (found)
+			break;
 	}
-	t = NULL;
-found:
 	rcu_read_unlock();
-	return t;
+	return found;
 }
 
 /* process_shares_mm() is not exported either.  Caller holds RCU. */
@@ -266,7 +276,10 @@ static bool oomx_process_shares_mm(struct task_struct *p, struct mm_struct *mm)
 	return false;
 }
 
-/* Fill @c from @p the way oom_evaluate_task()/oom_badness() look at it. */
+/*
+ * Fill @c from @p the way oom_evaluate_task()/oom_badness() look at it.
+ * Caller holds RCU (for_each_process).
+ */
 static void oomx_fill_cand(struct task_struct *p, struct oomx_cand *c)
 {
 	struct task_struct *t;
@@ -286,20 +299,25 @@ static void oomx_fill_cand(struct task_struct *p, struct oomx_cand *c)
 	if (oom_task_origin(p))
 		c->flags |= OOMX_CAND_ORIGIN;
 
-	t = oomx_find_lock_task_mm(p);
-	if (!t) {
-		c->flags |= OOMX_CAND_NO_MM;
-		return;
+	/* The first thread with an mm, under task_lock, as oom_badness(). */
+	c->flags |= OOMX_CAND_NO_MM;
+	for_each_thread(p, t) {
+		task_lock(t);
+		mm = t->mm;
+		if (mm) {
+			c->flags &= ~OOMX_CAND_NO_MM;
+			if (oomx_mm_test(mm, MMF_OOM_SKIP))
+				c->flags |= OOMX_CAND_MM_SKIP;
+			if (in_vfork(t))
+				c->flags |= OOMX_CAND_VFORK;
+			c->rss = get_mm_rss(mm);
+			c->swapents = get_mm_counter(mm, MM_SWAPENTS);
+			c->pgtables = mm_pgtables_bytes(mm) >> PAGE_SHIFT;
+		}
+		task_unlock(t);
+		if (mm)
+			break;
 	}
-	mm = t->mm;
-	if (oomx_mm_test(mm, MMF_OOM_SKIP))
-		c->flags |= OOMX_CAND_MM_SKIP;
-	if (in_vfork(t))
-		c->flags |= OOMX_CAND_VFORK;
-	c->rss = get_mm_rss(mm);
-	c->swapents = get_mm_counter(mm, MM_SWAPENTS);
-	c->pgtables = mm_pgtables_bytes(mm) >> PAGE_SHIFT;
-	task_unlock(t);
 }
 
 static void oomx_rec_task(struct oomx_rec_task *r, const struct oomx_cand *c)
@@ -368,7 +386,10 @@ struct oomx_killed {
 	bool can_reap;
 };
 
-/* On return with k->task set, the caller owns both references. */
+/*
+ * Consumes the reference on @victim.  On return with k->task set, the
+ * caller owns references to that task and its mm.
+ */
 static void oomx_kill(struct task_struct *victim, struct oomx_record *r,
 		      struct oomx_killed *k)
 {
@@ -376,21 +397,14 @@ static void oomx_kill(struct task_struct *victim, struct oomx_record *r,
 	struct mm_struct *mm;
 	bool can_reap = true;
 
-	p = oomx_find_lock_task_mm(victim);
+	p = oomx_get_task_mm_thread(victim, &mm);
+	put_task_struct(victim);
 	if (!p) {
 		pr_info("OOM victim %d (%s) is already exiting. Skip killing the task\n",
-			task_pid_nr(victim), victim->comm);
-		put_task_struct(victim);
+			r->victim.pid, r->victim.comm);
 		return;
-	} else if (victim != p) {
-		get_task_struct(p);
-		put_task_struct(victim);
-		victim = p;
 	}
-
-	/* Hold the mm to compare against after task_unlock(victim). */
-	mm = victim->mm;
-	mmgrab(mm);
+	victim = p;
 
 	/* Raise the events before the signal, as the kernel does. */
 	count_vm_event(OOM_KILL);
@@ -402,7 +416,6 @@ static void oomx_kill(struct task_struct *victim, struct oomx_record *r,
 	r->signal_ns = ktime_get_ns() - r->t_trigger_ns;
 	r->killed = true;
 	oomx_report_kill(victim, mm, r);
-	task_unlock(victim);
 
 	/*
 	 * Kill every other process sharing the mm (CLONE_VM without
@@ -492,11 +505,17 @@ static bool oomx_handle(const struct oomx_oc_snap *snap)
 		oomx_kill(victim, r, &k);
 		break;
 	}
+	killed = r->killed;
 	if (r->action != OOMX_ACT_PROCEED)
 		atomic_long_inc(&oomx_defers[r->action]);
-	killed = r->killed;
-	/* Commit before queueing: the reaper updates the record by seq. */
-	oomx_record_commit(r);
+	/*
+	 * While a victim exits, the allocator retries and OOMs again and
+	 * again: those aborted scans are counted, not recorded, or they
+	 * would push the decisions out of the ring.  Commit before queueing:
+	 * the reaper finds the record by seq.
+	 */
+	if (r->action != OOMX_DEFER_WAIT)
+		oomx_record_commit(r);
 	if (k.task) {
 		oomx_reaper_queue(k.task, k.mm, k.can_reap, r->seq,
 				  r->t_trigger_ns);

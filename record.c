@@ -65,15 +65,15 @@ const char *oomx_reap_name(enum oomx_reap_result r)
 	return r < OOMX_REAP_NR ? oomx_reap_names[r] : "unknown";
 }
 
-/* A fresh, numbered record to fill.  Caller holds oomx_scan_lock. */
+/*
+ * A fresh record to fill, numbered with the seq its commit will take:
+ * only oomx_handle() commits, under oomx_scan_lock, so nothing can take
+ * that number first.  An aborted scan is not committed, so seq is dense.
+ */
 struct oomx_record *oomx_record_begin(void)
 {
-	unsigned long flags;
-
 	memset(&oomx_scratch, 0, sizeof(oomx_scratch));
-	spin_lock_irqsave(&oomx_ring_lock, flags);
-	oomx_scratch.seq = oomx_next_seq++;
-	spin_unlock_irqrestore(&oomx_ring_lock, flags);
+	oomx_scratch.seq = READ_ONCE(oomx_next_seq);
 	return &oomx_scratch;
 }
 
@@ -82,6 +82,8 @@ void oomx_record_commit(struct oomx_record *r)
 	unsigned long flags;
 
 	spin_lock_irqsave(&oomx_ring_lock, flags);
+	WARN_ON_ONCE(r->seq != oomx_next_seq);
+	r->seq = oomx_next_seq++;
 	oomx_ring[r->seq & (OOMX_RECORDS - 1)] = *r;
 	spin_unlock_irqrestore(&oomx_ring_lock, flags);
 }
@@ -139,7 +141,7 @@ void oomx_report_header(const struct oomx_record *r)
 		current->signal->oom_score_adj);
 }
 
-/* Called with task_lock(victim) held, as the kernel prints its line. */
+/* @victim and @mm are pinned by the caller. */
 void oomx_report_kill(struct task_struct *victim, struct mm_struct *mm,
 		      const struct oomx_record *r)
 {

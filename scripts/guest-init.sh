@@ -23,6 +23,8 @@ case "$mode" in
 test)
 	if [ -f /lib/oomx/oomx_kunit.ko ]; then
 		echo "### BEGIN kunit" > $out
+		# The kernel's own (empty) boot-time KTAP comes first: mark ours.
+		echo "OOMX-KUNIT-BEGIN" > /dev/kmsg
 		insmod /lib/oomx/oomx_kunit.ko > $out 2>&1
 		echo "### END kunit rc=$?" > $out
 	fi

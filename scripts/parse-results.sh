@@ -6,7 +6,9 @@
 set -uo pipefail
 guest=$1 dir=$2 ksrc=$3
 shift 3
-results="$dir/results.log" console="$dir/console.log"
+results="$dir/results.clean" console="$dir/console.log"
+# The guest's serial line discipline ends lines with CRLF.
+tr -d '\r' < "$dir/results.log" > "$results"
 
 for t in "$@"; do
 	block=$(sed -n "/^### BEGIN $t\$/,/^### END $t rc=/p" "$results")
@@ -35,15 +37,15 @@ for t in "$@"; do
 		echo "not ok - $guest $t: exited with $rc"
 	fi
 	# Diagnostics of failed cases, for the reader.
-	grep -E '^#' <<<"$block" | grep -vE '^# (PASSED|Totals|Starting|  RUN|      OK|SKIP)' |
-		head -n 40 | sed 's/^/# /'
+	grep -E '^# .*\.c:[0-9]+:' <<<"$block" | head -n 40 | sed 's/^/# /'
 done
 
 if [ "$guest" = debug ]; then
 	if ! grep -q '^### END kunit rc=0' "$results"; then
 		echo "not ok - $guest kunit: oomx_kunit.ko did not load"
 	fi
-	out=$(python3 "$ksrc/tools/testing/kunit/kunit.py" parse "$console" 2>&1)
+	tr -d '\r' < "$console" | sed -n '/OOMX-KUNIT-BEGIN/,$p' > "$dir/kunit.log"
+	out=$(python3 "$ksrc/tools/testing/kunit/kunit.py" parse "$dir/kunit.log" 2>&1)
 	echo "$out" > "$dir/kunit.txt"
 	n=0
 	while read -r line; do

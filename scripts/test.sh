@@ -133,8 +133,8 @@ for t in "${targets[@]}"; do
 	"$here/parse-results.sh" "$name" "$dir" "$ksrc" "${tests[@]##*/}" > "$dir/tap" 2>&1
 	while read -r line; do
 		case "$line" in
-		"ok "*) ok "${line#ok }" ;;
-		"not ok "*) notok "${line#not ok }" ;;
+		"ok - "*) ok "${line#ok - }" ;;
+		"not ok - "*) notok "${line#not ok - }" ;;
 		*) echo "$line" ;;
 		esac
 	done < "$dir/tap"
