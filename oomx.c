@@ -349,6 +349,7 @@ static struct task_struct *oomx_scan(struct oomx_sel *sel,
 	struct task_struct *p, *victim = NULL;
 	struct oomx_cand c;
 	unsigned int i;
+	u64 t0 = ktime_get_ns();
 
 	oomx_sel_init(sel, READ_ONCE(oomx_policy), r->totalpages,
 		      READ_ONCE(oomx_top_candidates));
@@ -358,6 +359,7 @@ static struct task_struct *oomx_scan(struct oomx_sel *sel,
 		if (!oomx_sel_consider(sel, &c))
 			break;
 	}
+	r->scan_ns = ktime_get_ns() - t0;
 	/* Task structs are RCU-freed: the refs in sel are valid until here. */
 	if (sel->state != OOMX_SEL_NONE)
 		oomx_rec_task(&r->victim, &sel->victim);
@@ -484,6 +486,7 @@ static bool oomx_handle(const struct oomx_oc_snap *snap)
 	r->policy = READ_ONCE(oomx_policy);
 	r->dry_run = READ_ONCE(oomx_dry_run);
 	r->totalpages = totalram_pages() + READ_ONCE(oomx_mirror.swap_pages);
+	oomx_reclaim_window(&r->reclaim);
 
 	victim = oomx_scan(&oomx_scan_sel, r);
 	switch (r->sel) {
@@ -570,6 +573,8 @@ static int oomx_oom_notify(struct notifier_block *nb, unsigned long action,
 	default:
 		break;
 	}
+	if (!*freed)
+		oomx_notifier_done();
 	return NOTIFY_OK;
 }
 

@@ -317,6 +317,7 @@ static int oomx_reaper_fn(void *unused)
 
 		if (time_after_eq(jiffies, next_mirror)) {
 			oomx_mirror_refresh();
+			oomx_reclaim_sample();
 			next_mirror = jiffies + msecs_to_jiffies(OOMX_MIRROR_MS);
 		}
 		if (!timeout)

@@ -128,6 +128,21 @@ void oomx_record_stock_kill(int tgid)
 	spin_unlock_irqrestore(&oomx_ring_lock, flags);
 }
 
+/* The stock killer's selection took @ns: for the latest dry-run record. */
+void oomx_record_stock_select(u64 ns)
+{
+	struct oomx_record *r;
+	unsigned long flags;
+	u64 seq;
+
+	spin_lock_irqsave(&oomx_ring_lock, flags);
+	seq = oomx_next_seq - 1;
+	r = &oomx_ring[seq & (OOMX_RECORDS - 1)];
+	if (seq && r->seq == seq && r->dry_run && !r->stock_select_ns)
+		r->stock_select_ns = ns;
+	spin_unlock_irqrestore(&oomx_ring_lock, flags);
+}
+
 /* ------------------------------------------------------------------ */
 /* Log lines                                                            */
 /* ------------------------------------------------------------------ */
@@ -207,6 +222,23 @@ static void oomx_seq_us(struct seq_file *m, const char *key, bool happened,
 		seq_printf(m, " %s=-", key);
 }
 
+/* The reclaim path in the window before the decision. */
+static void oomx_seq_reclaim(struct seq_file *m,
+			     const struct oomx_reclaim_window *w)
+{
+	const struct oomx_reclaim_stat *d = &w->d.s[OOMX_RS_DIRECT];
+	const struct oomx_reclaim_stat *c = &w->d.s[OOMX_RS_MEMCG];
+	const struct oomx_reclaim_stat *a = &w->d.s[OOMX_RS_ALLOC_STALL];
+
+	seq_printf(m, " window_ms=%llu direct_reclaims=%llu direct_stall_ms=%llu direct_eff_pct=%llu memcg_reclaims=%llu memcg_stall_ms=%llu slowpath_allocs=%llu slowpath_ms=%llu global_ooms=%llu memcg_ooms=%llu",
+		   div_u64(w->window_ns, NSEC_PER_MSEC), d->count,
+		   div_u64(d->ns, NSEC_PER_MSEC),
+		   d->requested ? div64_u64(d->reclaimed * 100, d->requested) : 0,
+		   c->count, div_u64(c->ns, NSEC_PER_MSEC), a->count,
+		   div_u64(a->ns, NSEC_PER_MSEC), w->d.global_ooms,
+		   w->d.memcg_ooms);
+}
+
 static void oomx_seq_record(struct seq_file *m, const struct oomx_record *r)
 {
 	unsigned int i;
@@ -235,19 +267,24 @@ static void oomx_seq_record(struct seq_file *m, const struct oomx_record *r)
 	}
 	if (!r->nr_top)
 		seq_puts(m, "-");
-	seq_printf(m, " sharers=%u", r->nr_sharers);
+	seq_printf(m, " scan_ns=%llu sharers=%u", r->scan_ns, r->nr_sharers);
 	oomx_seq_us(m, "signal_us", r->killed, r->signal_ns);
 	oomx_seq_us(m, "reaped_us", r->reap == OOMX_REAP_DONE ||
 		    r->reap == OOMX_REAP_UNLOAD, r->reaped_ns);
 	oomx_seq_us(m, "released_us", r->released, r->released_ns);
 	seq_printf(m, " reaped_kb=%lu reap=%s fallback=%d",
 		   r->reaped_kb, oomx_reap_name(r->reap), r->fallback);
+	oomx_seq_reclaim(m, &r->reclaim);
 	if (r->dry_run && r->sel == OOMX_SEL_VICTIM) {
 		if (r->stock_pid)
 			seq_printf(m, " stock_pid=%d agree=%d", r->stock_pid,
 				   r->stock_pid == r->victim.pid);
 		else
 			seq_puts(m, " stock_pid=- agree=-");
+		if (r->stock_select_ns)
+			seq_printf(m, " stock_select_ns=%llu", r->stock_select_ns);
+		else
+			seq_puts(m, " stock_select_ns=-");
 	}
 	seq_putc(m, '\n');
 }
@@ -306,6 +343,13 @@ static int oomx_status_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(oomx_status);
 
+static int oomx_reclaim_file_show(struct seq_file *m, void *v)
+{
+	oomx_reclaim_show(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(oomx_reclaim_file);
+
 int oomx_debugfs_init(void)
 {
 	oomx_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
@@ -318,6 +362,8 @@ int oomx_debugfs_init(void)
 			    &oomx_decisions_fops);
 	debugfs_create_file("stats", 0400, oomx_dir, NULL, &oomx_stats_fops);
 	debugfs_create_file("status", 0400, oomx_dir, NULL, &oomx_status_fops);
+	debugfs_create_file("reclaim", 0400, oomx_dir, NULL,
+			    &oomx_reclaim_file_fops);
 	return 0;
 }
 

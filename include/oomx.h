@@ -38,8 +38,42 @@ struct oomx_oc_snap {
 enum oomx_hook {
 	OOMX_HOOK_OOM_ENTRY,	/* out_of_memory(): the OOM context */
 	OOMX_HOOK_STOCK_KILL,	/* __oom_kill_process(): the stock victim */
+	OOMX_HOOK_STOCK_SELECT,	/* oom_kill_process(): stock selection done */
+	OOMX_HOOK_MEMCG_OOM,	/* mem_cgroup_out_of_memory(): memcg OOMs */
+	OOMX_HOOK_DIRECT_RECLAIM,	/* try_to_free_pages() */
+	OOMX_HOOK_MEMCG_RECLAIM,	/* try_to_free_mem_cgroup_pages() */
+	OOMX_HOOK_ALLOC_SLOWPATH,	/* __alloc_pages_slowpath() */
 	OOMX_HOOK_NR,
 };
+
+/* Reclaim telemetry, summed over CPUs (pages and nanoseconds). */
+enum oomx_rstat {
+	OOMX_RS_DIRECT,		/* direct reclaim, global */
+	OOMX_RS_MEMCG,		/* reclaim against a memcg limit */
+	OOMX_RS_ALLOC_STALL,	/* allocator slow path */
+	OOMX_RS_NR,
+};
+
+struct oomx_reclaim_stat {
+	u64 count, ns, reclaimed, requested;
+};
+
+struct oomx_reclaim_sums {
+	struct oomx_reclaim_stat s[OOMX_RS_NR];
+	u64 memcg_ooms;
+	u64 global_ooms;
+};
+
+/* What the reclaim path did in the seconds before a decision. */
+struct oomx_reclaim_window {
+	u64 window_ns;
+	struct oomx_reclaim_sums d;	/* deltas over the window */
+};
+
+void oomx_reclaim_sum(struct oomx_reclaim_sums *out);
+void oomx_reclaim_sample(void);
+void oomx_reclaim_window(struct oomx_reclaim_window *w);
+void oomx_reclaim_show(struct seq_file *m);
 
 int oomx_hooks_init(void);
 void oomx_hooks_exit(void);
@@ -85,6 +119,9 @@ struct oomx_record {
 	unsigned int nr_seen, nr_eligible, nr_top, nr_sharers;
 	struct oomx_rec_task victim;
 	struct oomx_rec_task top[OOMX_TOP_MAX];
+	struct oomx_reclaim_window reclaim;
+	u64 scan_ns;			/* oomx's scan of all tasks */
+	u64 stock_select_ns;		/* dry run: the stock killer's selection */
 	u64 signal_ns;			/* trigger -> SIGKILL sent */
 	u64 reaped_ns;			/* trigger -> reaper finished */
 	u64 released_ns;		/* trigger -> memory back (reap or exit) */
@@ -124,6 +161,8 @@ void oomx_record_commit(struct oomx_record *r);
 bool oomx_record_update(u64 seq, void (*fn)(struct oomx_record *r, void *arg),
 			void *arg);
 void oomx_record_stock_kill(int tgid);
+void oomx_record_stock_select(u64 ns);
+void oomx_notifier_done(void);
 int oomx_debugfs_init(void);
 void oomx_debugfs_exit(void);
 const char *oomx_reap_name(enum oomx_reap_result r);

@@ -35,8 +35,10 @@ test)
 		echo "### END $name rc=$?" > $out
 	done
 	;;
-demo)
-	/lib/oomx/demo.sh > $out 2>&1
+*)
+	# demo, bench: /lib/oomx/<mode>.sh
+	/lib/oomx/$mode.sh > $out 2>&1
+	echo "### END $mode rc=$?" > $out
 	;;
 esac
 echo "OOMX-GUEST-DONE" > $out

@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Pack a guest initramfs: static busybox, /init, oomx's modules and tests.
+# Pack a guest initramfs: static busybox, /init, oomx's modules, tests,
+# tools and mode scripts.
 #   initramfs.sh OUT.cpio.gz MODULE_DIR [FILE...]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,11 +16,14 @@ cp /bin/busybox "$root/bin/busybox"
 cp "$here/guest-init.sh" "$root/init"
 chmod 755 "$root/init"
 cp "$moddir"/*.ko "$root/lib/oomx/"
+# *_test binaries run in test mode; guest-MODE.sh runs in MODE; the rest
+# are tools those use.
 for f in "$@"; do
-	case "$f" in
-	*/guest-demo.sh) cp "$f" "$root/lib/oomx/demo.sh" ;;
-	*/hog) cp "$f" "$root/lib/oomx/hog" ;;
-	*) cp "$f" "$root/lib/oomx/tests/" ;;
+	base=${f##*/}
+	case "$base" in
+	*_test) cp "$f" "$root/lib/oomx/tests/" ;;
+	guest-*.sh) cp "$f" "$root/lib/oomx/${base#guest-}" ;;
+	*) cp "$f" "$root/lib/oomx/" ;;
 	esac
 done
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$out"

@@ -14,10 +14,13 @@ console="$logdir/console.log" results="$logdir/results.log"
 : > "$console"
 : > "$results"
 
+# Single-threaded TCG: multi-threaded TCG races the kernel's text patching
+# (static keys, e.g. the first cpu.max write) and now and then kills a
+# guest with "Oops: int3" that no module caused.
 timeout --foreground -k 10 "$timeout_s" \
 	qemu-system-x86_64 -nodefaults -no-reboot -display none \
 	-machine q35 -cpu max -smp 2 -m "${OOMX_GUEST_MEM:-512}" \
-	-accel tcg,thread=multi \
+	-accel tcg,thread=single \
 	-kernel "$kernel" -initrd "$initrd" \
 	-serial "file:$console" -serial "file:$results" \
 	-append "console=ttyS0 panic=-1 oops=panic softlockup_panic=1 oomx.mode=$mode ${OOMX_CMDLINE:-}" \

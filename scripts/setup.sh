@@ -55,7 +55,7 @@ fetch_image() {
 		log "fetching linux-image-$rel"
 		rm -rf "$dir" "$dir.dl"
 		mkdir -p "$dir.dl"
-		(cd "$dir.dl" && apt-get download -qq "linux-image-$rel" >&2) ||
+		(cd "$dir.dl" && apt-get download -qq -o APT::Sandbox::User=root "linux-image-$rel" >&2) ||
 			die "apt-get download linux-image-$rel failed"
 		dpkg -x "$dir.dl"/linux-image-*.deb "$dir"
 		rm -rf "$dir.dl"
@@ -65,6 +65,39 @@ fetch_image() {
 }
 img61=$(fetch_image "$rel61")
 img612=$(fetch_image "$rel612")
+
+# arm64: oomx is cross-built against Debian's arm64 headers.  They are
+# unpacked, not installed; their scripts/ and tools/ symlinks point at the
+# host's (amd64) linux-kbuild of the same version, which builds for arm64.
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+	log "dpkg --add-architecture arm64"
+	dpkg --add-architecture arm64
+	apt-get update -qq >&2 || die "apt-get update failed"
+fi
+dpkg-query -W -f='${Status}' gcc-aarch64-linux-gnu 2>/dev/null | grep -q 'ok installed' ||
+	apt-get install -y -qq --no-install-recommends gcc-aarch64-linux-gnu >&2 ||
+	die "apt-get install gcc-aarch64-linux-gnu failed"
+fetch_headers_arm64() {
+	local rel=$1 dir="$OOMX_CACHE/arm64-headers-$1" hdr link
+	hdr="$dir/usr/src/linux-headers-$rel"
+	if [ ! -f "$hdr/Module.symvers" ]; then
+		log "fetching linux-headers-$rel:arm64"
+		rm -rf "$dir" "$dir.dl"
+		mkdir -p "$dir.dl"
+		(cd "$dir.dl" && apt-get download -qq -o APT::Sandbox::User=root \
+			"linux-headers-$rel:arm64" >&2) ||
+			die "apt-get download linux-headers-$rel:arm64 failed"
+		dpkg -x "$dir.dl"/linux-headers-*.deb "$dir"
+		rm -rf "$dir.dl"
+		for link in scripts tools; do
+			ln -sfn "/usr/$(readlink "$hdr/$link" | sed 's|^\.\./\.\./||')" "$hdr/$link"
+		done
+	fi
+	[ -d "$hdr/scripts/" ] || die "arm64 headers $rel: no kbuild scripts at $(readlink "$hdr/scripts")"
+	echo "$hdr"
+}
+arm61=$(fetch_headers_arm64 "${rel61%-amd64}-arm64")
+arm612=$(fetch_headers_arm64 "${rel612%-amd64}-arm64")
 
 for rel in "$rel61" "$rel612"; do
 	[ -f "/usr/src/linux-headers-$rel/Makefile" ] ||
@@ -82,5 +115,7 @@ K_deb6_1_IMAGE=$img61
 K_deb6_12_REL=$rel612
 K_deb6_12_KDIR=/usr/src/linux-headers-$rel612
 K_deb6_12_IMAGE=$img612
+K_arm64_6_1_KDIR=$arm61
+K_arm64_6_12_KDIR=$arm612
 ENV
 log "setup done"

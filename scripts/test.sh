@@ -73,11 +73,12 @@ targets=("deb6.1 $K_deb6_1_KDIR $K_deb6_1_IMAGE"
 	 "deb6.12 $K_deb6_12_KDIR $K_deb6_12_IMAGE"
 	 "debug ${kdebug:-/nonexistent} ${kdebug:-/nonexistent}/arch/x86/boot/bzImage")
 
-build_one() { # name kdir: copy the tree and build with -Werror
+build_one() { # name kdir [make args]: copy the tree and build with -Werror
 	local name=$1 kdir=$2 out="$OOMX_CACHE/build/$1"
+	shift 2
 	mkdir -p "$out"
 	rsync -a --delete --exclude .git "$top/" "$out/"
-	make -C "$out" KDIR="$kdir" OOMX_EXTRA_CFLAGS=-Werror modules > "$out/build.log" 2>&1 ||
+	make -C "$out" KDIR="$kdir" OOMX_EXTRA_CFLAGS=-Werror "$@" modules > "$out/build.log" 2>&1 ||
 		{ cat "$out/build.log"; return 1; }
 	if grep -E 'warning:|WARNING:' "$out/build.log"; then
 		return 1
@@ -89,6 +90,11 @@ phase_start build
 for t in "${targets[@]}"; do
 	set -- $t
 	check "build oomx.ko -Werror against $1 ($2)" build_one "$1" "$2"
+done
+for t in "arm64-6.1 ${K_arm64_6_1_KDIR:-/nonexistent}" "arm64-6.12 ${K_arm64_6_12_KDIR:-/nonexistent}"; do
+	set -- $t
+	check "cross-build oomx.ko -Werror for $1 ($2)" \
+		build_one "$1" "$2" ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
 done
 if [ -f "$OOMX_CACHE/build/debug/oomx_kunit.ko" ]; then
 	ok "oomx_kunit.ko built against the debug kernel"
@@ -109,7 +115,7 @@ done
 phase_end
 
 phase_start guests
-tests=("$top"/selftests/module_test "$top"/selftests/oom_test)
+tests=("$top"/selftests/module_test "$top"/selftests/oom_test "$top"/selftests/hooks_test)
 for t in "${targets[@]}"; do
 	set -- $t
 	name=$1 image=$3 dir="$results/guest-$1"

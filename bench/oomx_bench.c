@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * oomx benchmarks, run inside a guest by scripts/bench.sh.  Every figure
+ * is a ratio against the stock killer measured in the same boot.
+ *
+ *   oomx_bench score N REPEAT
+ *     N filler processes; REPEAT global OOMs with oomx in dry_run, so the
+ *     same event is scored by oomx (record scan_ns) and by the stock
+ *     killer (record stock_select_ns: notifier return -> oom_kill_process).
+ *   oomx_bench stall exit|stuck REPEAT
+ *     the longest single page-fault stall of the allocator that hit the
+ *     OOM, i.e. OOM -> victim's memory back, with the stock killer alone
+ *     (oomx not loaded) and with oomx; "stuck" puts the victim in a cgroup
+ *     allowed 1 ms of CPU a second, so only a reaper gets memory back.
+ */
+#include "../selftests/oomx_util.h"
+
+#define VICTIM_MB	64
+#define SLOW_CG		"/sys/fs/cgroup/oomx-bench-slow"
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void report(const char *what, const char *unit, double *v, int n)
+{
+	double med = median(v, n);
+
+	printf("%-36s min %10.1f  median %10.1f  max %10.1f %s (n=%d)\n",
+	       what, v[0], med, v[n - 1], unit, n);
+}
+
+static int filler_fn(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return 0;
+}
+
+/* N processes sharing one small mm: cheap, and scored like any other. */
+static void start_fillers(int n)
+{
+	static const size_t stack = 16384;
+	char *stacks = mmap(NULL, stack * n, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int i;
+
+	if (stacks == MAP_FAILED) {
+		perror("mmap stacks");
+		exit(1);
+	}
+	for (i = 0; i < n; i++)
+		if (clone(filler_fn, stacks + stack * (i + 1), CLONE_VM | SIGCHLD,
+			  NULL) < 0) {
+			perror("clone");
+			exit(1);
+		}
+}
+
+/* A -1000 hog leaving about @leave_mb available, so each OOM is cheap. */
+static struct hog ballast(long leave_mb)
+{
+	long mb = avail_mb() - leave_mb;
+
+	return hog_start(mb > 0 ? mb : 1, -1000, HOG_PLAIN);
+}
+
+/* Allocate @mb MiB at -1000 and return the longest page-touch stall (ms). */
+static double alloc_stall_ms(size_t mb)
+{
+	int fds[2];
+	double worst = -1;
+	pid_t pid;
+
+	if (pipe(fds))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		size_t len = mb * MB, off;
+		double max = 0;
+		struct timespec a, b;
+		char *p;
+
+		set_oom_score_adj(0, -1000);
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			_exit(3);
+		for (off = 0; off < len; off += 4096) {
+			double d;
+
+			clock_gettime(CLOCK_MONOTONIC, &a);
+			p[off] = 1;
+			clock_gettime(CLOCK_MONOTONIC, &b);
+			d = (b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6;
+			if (d > max)
+				max = d;
+		}
+		if (write(fds[1], &max, sizeof(max)) != sizeof(max))
+			_exit(4);
+		_exit(0);
+	}
+	close(fds[1]);
+	if (read(fds[0], &worst, sizeof(worst)) != sizeof(worst))
+		worst = -1;
+	close(fds[0]);
+	waitpid(pid, NULL, 0);
+	return worst;
+}
+
+static long record_ns(const char *key)
+{
+	const char *v = oomx_field(oomx_last_decision(), key);
+
+	return *v && *v != '-' ? strtol(v, NULL, 10) : -1;
+}
+
+static int bench_score(int n, int repeat)
+{
+	double *ox = calloc(repeat, sizeof(double));
+	double *st = calloc(repeat, sizeof(double));
+	double *ratio = calloc(repeat, sizeof(double));
+	struct hog b, v;
+	int i, got = 0;
+	char what[64];
+
+	start_fillers(n);
+	oomx_sleep_ms(500);
+	b = ballast(VICTIM_MB * 3);
+	if (oomx_load("dry_run=1")) {
+		perror("load oomx");
+		return 1;
+	}
+	for (i = 0; i < repeat; i++) {
+		long a, s;
+
+		v = hog_start(VICTIM_MB, 0, HOG_PLAIN);
+		if (oom_trigger(avail_mb() + VICTIM_MB / 2, 120000)) {
+			fprintf(stderr, "oom trigger failed\n");
+			return 1;
+		}
+		hog_stop(&v);
+		reap_children();
+		a = record_ns("scan_ns");
+		s = record_ns("stock_select_ns");
+		if (a <= 0 || s <= 0)
+			continue;
+		ox[got] = a / 1e3;
+		st[got] = s / 1e3;
+		ratio[got] = (double)a / s;
+		got++;
+		oomx_sleep_ms(200);
+	}
+	oomx_unload();
+	hog_stop(&b);
+	if (!got) {
+		fprintf(stderr, "no timed OOM events\n");
+		return 1;
+	}
+	snprintf(what, sizeof(what), "score %5d tasks: oomx scan", n);
+	report(what, "us", ox, got);
+	snprintf(what, sizeof(what), "score %5d tasks: stock select", n);
+	report(what, "us", st, got);
+	snprintf(what, sizeof(what), "score %5d tasks: ratio oomx/stock", n);
+	report(what, "x", ratio, got);
+	return 0;
+}
+
+static int throttle(pid_t pid)
+{
+	char buf[32];
+
+	mkdir(SLOW_CG, 0755);
+	if (oomx_write_file(SLOW_CG "/cpu.max", "1000 1000000"))
+		return -1;
+	snprintf(buf, sizeof(buf), "%d", pid);
+	return oomx_write_file(SLOW_CG "/cgroup.procs", buf);
+}
+
+static int stall_runs(bool stuck, int repeat, double *out)
+{
+	struct hog b = ballast(VICTIM_MB * 3), v;
+	int i;
+
+	for (i = 0; i < repeat; i++) {
+		v = hog_start(VICTIM_MB, 0, HOG_PLAIN);
+		if (stuck && throttle(v.pid))
+			return -1;
+		out[i] = alloc_stall_ms(avail_mb() + VICTIM_MB / 2);
+		oomx_write_file(SLOW_CG "/cpu.max", "max 100000");
+		hog_stop(&v);
+		reap_children();
+		/* A fresh cgroup each run: a reused one did not hold the next victim. */
+		rmdir(SLOW_CG);
+		if (out[i] < 0)
+			return -1;
+		oomx_sleep_ms(300);
+	}
+	hog_stop(&b);
+	return 0;
+}
+
+static int bench_stall(bool stuck, int repeat)
+{
+	double *stock = calloc(repeat, sizeof(double));
+	double *ox = calloc(repeat, sizeof(double));
+	double ms, mo;
+	char what[64];
+
+	if (oomx_loaded())
+		oomx_unload();
+	if (stall_runs(stuck, repeat, stock))
+		return 1;
+	if (oomx_load(NULL))
+		return 1;
+	if (stall_runs(stuck, repeat, ox))
+		return 1;
+	oomx_unload();
+	snprintf(what, sizeof(what), "OOM stall, %s victim: stock", stuck ? "stuck" : "exiting");
+	report(what, "ms", stock, repeat);
+	snprintf(what, sizeof(what), "OOM stall, %s victim: oomx", stuck ? "stuck" : "exiting");
+	report(what, "ms", ox, repeat);
+	ms = median(stock, repeat);
+	mo = median(ox, repeat);
+	printf("%-36s %.2f (oomx median / stock median)\n",
+	       stuck ? "OOM stall ratio, stuck victim" : "OOM stall ratio, exiting victim",
+	       ms > 0 ? mo / ms : 0);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 4 && !strcmp(argv[1], "score"))
+		return bench_score(atoi(argv[2]), atoi(argv[3]));
+	if (argc == 4 && !strcmp(argv[1], "stall"))
+		return bench_stall(!strcmp(argv[2], "stuck"), atoi(argv[3]));
+	fprintf(stderr, "usage: oomx_bench score N REPEAT | stall exit|stuck REPEAT\n");
+	return 2;
+}

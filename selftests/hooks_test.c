@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * oomx's probes on the reclaim and OOM path: telemetry stays still when
+ * the machine is idle and moves under reclaim, memcg OOMs are counted per
+ * cgroup, the decision record carries the reclaim window, and a probe
+ * point that is missing (simulated with disable_hooks) disables only its
+ * own feature.
+ */
+#include "oomx_util.h"
+#include "kselftest_harness.h"
+
+#define CG "/sys/fs/cgroup/oomx-hooks"
+
+/* "name count=N ..." line of debugfs reclaim: the value of @key there. */
+static long reclaim_val(const char *line_name, const char *key)
+{
+	static char buf[65536];
+	char pat[64], *p, *end;
+
+	if (oomx_read_file(OOMX_DEBUGFS "reclaim", buf, sizeof(buf)))
+		return -1;
+	snprintf(pat, sizeof(pat), "\n%s ", line_name);
+	memmove(buf + 1, buf, strlen(buf) + 1);
+	buf[0] = '\n';
+	p = strstr(buf, pat);
+	if (!p)
+		return -1;
+	end = strchr(p + 1, '\n');
+	if (end)
+		*end = '\0';
+	snprintf(pat, sizeof(pat), " %s=", key);
+	p = strstr(p, pat);
+	return p ? strtol(p + strlen(pat), NULL, 10) : -1;
+}
+
+/* Run @fn in a child placed in cgroup @cg; returns its wait status. */
+static int run_in_cgroup(const char *cg, void (*fn)(void))
+{
+	char procs[128];
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
+		if (oomx_write_file(procs, "0"))
+			_exit(90);
+		fn();
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	return status;
+}
+
+static void alloc_32m(void)
+{
+	char *p = mmap(NULL, 32 * MB, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		_exit(91);
+	touch_mem(p, 32 * MB);
+}
+
+FIXTURE(hooks) {
+	int dummy;
+};
+
+FIXTURE_SETUP(hooks)
+{
+	if (oomx_loaded())
+		ASSERT_EQ(0, oomx_unload());
+	ASSERT_EQ(0, oomx_load(NULL));
+	mkdir(CG, 0755);
+}
+
+FIXTURE_TEARDOWN(hooks)
+{
+	reap_children();
+	rmdir(CG);
+	oomx_unload();
+}
+
+TEST_F(hooks, all_probes_active)
+{
+	char buf[4096];
+
+	ASSERT_EQ(0, oomx_read_file(OOMX_DEBUGFS "status", buf, sizeof(buf)));
+	EXPECT_EQ(NULL, strstr(buf, "missing")) TH_LOG("%s", buf);
+	EXPECT_NE(NULL, strstr(buf, "hook try_to_free_pages active"));
+	EXPECT_NE(NULL, strstr(buf, "hook try_to_free_mem_cgroup_pages active"));
+	EXPECT_NE(NULL, strstr(buf, "hook mem_cgroup_out_of_memory active"));
+	EXPECT_NE(NULL, strstr(buf, "hook __alloc_pages_slowpath active"));
+}
+
+TEST_F(hooks, idle_telemetry_stays_still)
+{
+	long d0 = reclaim_val("direct_reclaim", "count");
+	long m0 = reclaim_val("memcg_reclaim", "count");
+
+	ASSERT_GE(d0, 0);
+	ASSERT_GE(m0, 0);
+	oomx_sleep_ms(2000);
+	EXPECT_EQ(d0, reclaim_val("direct_reclaim", "count"));
+	EXPECT_EQ(m0, reclaim_val("memcg_reclaim", "count"));
+}
+
+/* memory.reclaim runs the kernel's memcg reclaim on a cgroup in use. */
+TEST_F(hooks, memcg_reclaim_moves)
+{
+	long m0 = reclaim_val("memcg_reclaim", "count");
+	struct hog h;
+	char procs[32];
+
+	h = hog_start(8, 0, HOG_PLAIN);
+	ASSERT_GT(h.pid, 0);
+	snprintf(procs, sizeof(procs), "%d", h.pid);
+	ASSERT_EQ(0, oomx_write_file(CG "/cgroup.procs", procs));
+	/* Anonymous memory without swap won't go: EAGAIN, but reclaim ran. */
+	oomx_write_file(CG "/memory.reclaim", "4M");
+	hog_stop(&h);
+	EXPECT_GT(reclaim_val("memcg_reclaim", "count"), m0);
+	EXPECT_GT(reclaim_val("memcg /oomx-hooks", "reclaim_count"), 0);
+}
+
+TEST_F(hooks, memcg_oom_counted)
+{
+	long m0 = reclaim_val("oom_events", "memcg");
+	int status;
+
+	ASSERT_EQ(0, oomx_write_file(CG "/memory.max", "16M"));
+	ASSERT_EQ(0, oomx_write_file(CG "/memory.swap.max", "0"));
+	status = run_in_cgroup(CG, alloc_32m);
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	EXPECT_GT(reclaim_val("oom_events", "memcg"), m0);
+	EXPECT_GE(reclaim_val("memcg /oomx-hooks", "ooms"), 1);
+}
+
+/* A global OOM: direct reclaim moved, and the record says so. */
+TEST_F_TIMEOUT(hooks, global_pressure_in_record, 300)
+{
+	long d0 = reclaim_val("direct_reclaim", "count");
+	long avail = avail_mb();
+	struct hog h = hog_start(avail * 40 / 100, 0, HOG_PLAIN);
+	const char *rec;
+
+	ASSERT_GT(h.pid, 0);
+	ASSERT_EQ(0, oom_trigger(avail_mb() + avail * 20 / 100, 120000));
+	EXPECT_GT(reclaim_val("direct_reclaim", "count"), d0);
+	rec = oomx_last_decision();
+	EXPECT_STREQ("kill", oomx_field(rec, "action")) TH_LOG("%s", rec);
+	EXPECT_GT(strtol(oomx_field(rec, "direct_reclaims"), NULL, 10), 0) TH_LOG("%s", rec);
+	EXPECT_GT(strtol(oomx_field(rec, "slowpath_allocs"), NULL, 10), 0) TH_LOG("%s", rec);
+	hog_stop(&h);
+}
+
+TEST(missing_probe_degrades_only_its_feature)
+{
+	char buf[4096];
+	long avail, d0, kills0;
+	struct hog h;
+
+	if (oomx_loaded())
+		ASSERT_EQ(0, oomx_unload());
+	EXPECT_EQ(-EINVAL, oomx_load("disable_hooks=no_such_function"));
+	EXPECT_FALSE(oomx_loaded());
+	ASSERT_EQ(0, oomx_load("disable_hooks=try_to_free_pages"));
+	ASSERT_EQ(0, oomx_read_file(OOMX_DEBUGFS "status", buf, sizeof(buf)));
+	EXPECT_NE(NULL, strstr(buf, "hook try_to_free_pages missing (-2): direct reclaim telemetry disabled"))
+		TH_LOG("%s", buf);
+	EXPECT_NE(NULL, strstr(buf, "hook out_of_memory active"));
+	EXPECT_NE(NULL, strstr(buf, "hook try_to_free_mem_cgroup_pages active"));
+
+	/* Global OOM handling still works; direct reclaim is not counted. */
+	d0 = reclaim_val("direct_reclaim", "count");
+	kills0 = oomx_stat("kills");
+	avail = avail_mb();
+	h = hog_start(avail * 40 / 100, 0, HOG_PLAIN);
+	ASSERT_GT(h.pid, 0);
+	ASSERT_EQ(0, oom_trigger(avail_mb() + avail * 20 / 100, 120000));
+	EXPECT_EQ(kills0 + 1, oomx_stat("kills"));
+	EXPECT_EQ(d0, reclaim_val("direct_reclaim", "count"));
+	hog_stop(&h);
+	reap_children();
+	EXPECT_EQ(0, oomx_unload());
+}
+
+TEST_HARNESS_MAIN
