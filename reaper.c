@@ -194,10 +194,11 @@ void oomx_victim_fallback(void)
  */
 static unsigned long oomx_reap_mm(struct mm_struct *mm)
 {
-	struct vm_area_struct *vma;
 	unsigned long before = get_mm_rss(mm), after;
-	VMA_ITERATOR(vmi, mm, 0);
+	struct vm_area_struct *vma;
+	struct vma_iterator vmi;
 
+	vma_iter_init(&vmi, mm, 0);
 	/* Faults from here on SIGBUS instead of reading zero pages. */
 	oomx_mm_set(mm, MMF_UNSTABLE);
 	for_each_vma(vmi, vma) {
@@ -372,7 +373,7 @@ void oomx_reaper_stop(void)
 	for (tries = 0; v.can_reap && tries < 10; tries++) {
 		if (oomx_try_reap(&v, true) != OOMX_STEP_RETRY)
 			break;
-		msleep(10);
+		usleep_range(10000, 20000);
 	}
 	if (!oomx_mm_test(v.mm, MMF_OOM_SKIP)) {
 		oomx_mm_set(v.mm, MMF_OOM_SKIP);

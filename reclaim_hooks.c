@@ -128,7 +128,7 @@ static int oomx_oom_entry(struct kprobe *kp, struct pt_regs *regs)
 
 	oomx_oc.gfp_mask = oc->gfp_mask;
 	oomx_oc.order = oc->order;
-	oomx_oc.memcg = oc->memcg != NULL;
+	oomx_oc.memcg = !!oc->memcg;
 	oomx_oc.constrained = oc->nodemask &&
 		!nodes_subset(node_states[N_MEMORY], *oc->nodemask);
 	oomx_oc.t_ns = ktime_get_ns();

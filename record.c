@@ -151,7 +151,7 @@ void oomx_report_header(const struct oomx_record *r)
 {
 	gfp_t gfp = r->gfp_mask;
 
-	pr_warn("%s invoked oom-killer: gfp_mask=%#x(%pGg), order=%d, oom_score_adj=%hd\n",
+	pr_warn("%s invoked oom-killer: gfp_mask=%#x(%pGg), order=%d, oom_score_adj=%d\n",
 		current->comm, gfp, &gfp, r->order,
 		current->signal->oom_score_adj);
 }
@@ -169,20 +169,20 @@ void oomx_report_kill(struct task_struct *victim, struct mm_struct *mm,
 	rcu_read_unlock();
 	pr_info("oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),global_oom,task_memcg=%s,task=%s,pid=%d,uid=%u\n",
 		memcg_path, victim->comm, task_pid_nr(victim), uid);
-	pr_err("Out of memory: Killed process %d (%s) total-vm:%lukB, anon-rss:%lukB, file-rss:%lukB, shmem-rss:%lukB, UID:%u pgtables:%lukB oom_score_adj:%hd\n",
+	pr_err("Out of memory: Killed process %d (%s) total-vm:%lukB, anon-rss:%lukB, file-rss:%lukB, shmem-rss:%lukB, UID:%u pgtables:%lukB oom_score_adj:%d\n",
 	       task_pid_nr(victim), victim->comm, K(mm->total_vm),
 	       K(get_mm_counter(mm, MM_ANONPAGES)),
 	       K(get_mm_counter(mm, MM_FILEPAGES)),
 	       K(get_mm_counter(mm, MM_SHMEMPAGES)),
 	       uid, mm_pgtables_bytes(mm) >> 10,
 	       victim->signal->oom_score_adj);
-	pr_info(KBUILD_MODNAME ": decision %llu: killed %d (%s) policy=%s points=%ld rss=%lukB swap=%lukB pgtables=%lukB oom_score_adj=%hd, best of %u eligible\n",
+	pr_info(KBUILD_MODNAME ": decision %llu: killed %d (%s) policy=%s points=%ld rss=%lukB swap=%lukB pgtables=%lukB oom_score_adj=%d, best of %u eligible\n",
 		r->seq, r->victim.pid, r->victim.comm,
 		oomx_policy_name(r->policy), r->victim.points,
 		r->victim.rss_kb, r->victim.swap_kb, r->victim.pgtables_kb,
 		r->victim.adj, r->nr_eligible);
 	for (i = 1; i < r->nr_top; i++)
-		pr_info(KBUILD_MODNAME ": decision %llu: runner-up %u: %d (%s) points=%ld rss=%lukB oom_score_adj=%hd\n",
+		pr_info(KBUILD_MODNAME ": decision %llu: runner-up %u: %d (%s) points=%ld rss=%lukB oom_score_adj=%d\n",
 			r->seq, i, r->top[i].pid, r->top[i].comm,
 			r->top[i].points, r->top[i].rss_kb, r->top[i].adj);
 }
@@ -208,7 +208,7 @@ static void oomx_seq_task(struct seq_file *m, const struct oomx_rec_task *t)
 {
 	seq_printf(m, "%d:", t->pid);
 	oomx_seq_comm(m, t->comm);
-	seq_printf(m, ":%ld:%lu:%lu:%lu:%hd:%d", t->points, t->rss_kb,
+	seq_printf(m, ":%ld:%lu:%lu:%lu:%d:%d", t->points, t->rss_kb,
 		   t->swap_kb, t->pgtables_kb, t->adj, t->uid);
 }
 

@@ -72,6 +72,7 @@ static void score_case_desc(const struct score_case *c, char *desc)
 {
 	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
 }
+
 KUNIT_ARRAY_PARAM(score, score_cases, score_case_desc);
 
 static void oomx_score_test(struct kunit *test)
@@ -282,6 +283,7 @@ static void trigger_case_desc(const struct trigger_case *c, char *desc)
 {
 	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
 }
+
 KUNIT_ARRAY_PARAM(trigger, trigger_cases, trigger_case_desc);
 
 static void oomx_trigger_test(struct kunit *test)
@@ -338,6 +340,7 @@ static void uint_case_desc(const struct uint_case *c, char *desc)
 	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "'%.*s'%s", (int)strcspn(c->in, "\n"),
 		 c->in, strchr(c->in, '\n') ? " + newline" : "");
 }
+
 KUNIT_ARRAY_PARAM(uint, uint_cases, uint_case_desc);
 
 static void parse_uint_test(struct kunit *test)

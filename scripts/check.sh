@@ -28,10 +28,12 @@ checkpatch)
 	cd "$top"
 	# The selftests follow the kselftest harness's userspace idiom.
 	files=$(c_files | grep -v '^selftests/')
-	perl "$cp" --no-tree --strict --terse --show-types \
-		--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES -f $files |
-		tee /dev/stderr | grep -qE 'ERROR|WARNING|CHECK' && exit 1
-	exit 0
+	out=$(perl "$cp" --no-tree --strict --terse --show-types \
+		--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES -f $files 2>&1)
+	echo "$out"
+	# Fail on any finding; and on no "total:" line, i.e. checkpatch itself failed.
+	! grep -qE ': (ERROR|WARNING|CHECK):' <<<"$out" && grep -q '^total:' <<<"$out"
+	
 	;;
 dkms)
 	rel=$2

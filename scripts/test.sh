@@ -116,34 +116,53 @@ phase_end
 
 phase_start guests
 tests=("$top"/selftests/module_test "$top"/selftests/oom_test "$top"/selftests/hooks_test)
-for t in "${targets[@]}"; do
-	set -- $t
-	name=$1 image=$3 dir="$results/guest-$1"
+
+# One guest: boot, judge, parse; TAP lines into $dir/tap.  Each QEMU runs
+# single-threaded, so the guests run side by side, one per host core.
+run_guest() { # name image
+	local name=$1 image=$2 dir="$results/guest-$1" t0 mods
 	mkdir -p "$dir"
+	: > "$dir/tap"
 	if [ ! -f "$image" ] || [ ! -f "$OOMX_CACHE/build/$name/oomx.ko" ]; then
-		notok "guest $name: kernel image or module missing"
-		continue
+		echo "not ok - guest $name: kernel image or module missing" >> "$dir/tap"
+		return
 	fi
 	mods="$dir/mods"
 	mkdir -p "$mods"
 	cp "$OOMX_CACHE/build/$name/oomx.ko" "$mods/"
 	[ "$name" = debug ] && cp "$OOMX_CACHE/build/$name/oomx_kunit.ko" "$mods/" 2>/dev/null
 	if ! "$here/initramfs.sh" "$dir/initrd.gz" "$mods" "${tests[@]}"; then
-		notok "guest $name: initramfs"
-		continue
+		echo "not ok - guest $name: initramfs" >> "$dir/tap"
+		return
 	fi
 	t0=$(date +%s)
-	check "guest $name: boots, runs every test, reports, no kernel splat" \
-		"$here/qemu-run.sh" "$image" "$dir/initrd.gz" test "$dir" "${OOMX_GUEST_TIMEOUT:-1200}"
-	echo "# guest $name took $(( $(date +%s) - t0 ))s"
-	"$here/parse-results.sh" "$name" "$dir" "$ksrc" "${tests[@]##*/}" > "$dir/tap" 2>&1
+	if "$here/qemu-run.sh" "$image" "$dir/initrd.gz" test "$dir" \
+		"${OOMX_GUEST_TIMEOUT:-1200}" > "$dir/judge.log" 2>&1; then
+		echo "ok - guest $name: boots, runs every test, reports, no kernel splat" >> "$dir/tap"
+	else
+		echo "not ok - guest $name: boots, runs every test, reports, no kernel splat" >> "$dir/tap"
+		sed 's/^/#   /' "$dir/judge.log" >> "$dir/tap"
+	fi
+	echo "# guest $name took $(( $(date +%s) - t0 ))s" >> "$dir/tap"
+	"$here/parse-results.sh" "$name" "$dir" "$ksrc" "${tests[@]##*/}" >> "$dir/tap" 2>&1
+}
+
+pids=()
+for t in "${targets[@]}"; do
+	set -- $t
+	run_guest "$1" "$3" &
+	pids+=($!)
+done
+wait "${pids[@]}"
+for t in "${targets[@]}"; do
+	set -- $t
 	while read -r line; do
 		case "$line" in
 		"ok - "*) ok "${line#ok - }" ;;
 		"not ok - "*) notok "${line#not ok - }" ;;
 		*) echo "$line" ;;
 		esac
-	done < "$dir/tap"
+	done < "$results/guest-$1/tap"
 done
 phase_end
 
