@@ -7,6 +7,11 @@
  *     N filler processes; REPEAT global OOMs with oomx in dry_run, so the
  *     same event is scored by oomx (record scan_ns) and by the stock
  *     killer (record stock_select_ns: notifier return -> oom_kill_process).
+ *   oomx_bench overhead REPEAT
+ *     page-fault and MAP_POPULATE allocation throughput with oomx loaded
+ *     and idle against oomx not loaded, alternating A/B rounds; the same
+ *     while another process keeps memcg reclaim running (memory.reclaim),
+ *     which keeps oomx's probes firing; and the cost of one probe hit.
  *   oomx_bench stall exit|stuck REPEAT
  *     the longest single page-fault stall of the allocator that hit the
  *     OOM, i.e. OOM -> victim's memory back, with the stock killer alone
@@ -23,6 +28,15 @@ static int cmp_double(const void *a, const void *b)
 	double x = *(const double *)a, y = *(const double *)b;
 
 	return x < y ? -1 : x > y;
+}
+
+/* Pages per second to thousands, in place, for printing. */
+static void to_thousands(double *v, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		v[i] /= 1000;
 }
 
 static double median(double *v, int n)
@@ -238,12 +252,150 @@ static int bench_stall(bool stuck, int repeat)
 	return 0;
 }
 
+#define RECLAIM_CG	"/sys/fs/cgroup/oomx-bench-reclaim"
+#define LOOP_MB		32
+
+/* Faults per second: map, touch every page, unmap, for ~@ms. */
+static double fault_rate(long ms, bool populate)
+{
+	long end = oomx_now_ms() + ms, t0 = oomx_now_ms();
+	size_t len = LOOP_MB * MB;
+	double pages = 0;
+
+	while (oomx_now_ms() < end) {
+		char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS |
+			       (populate ? MAP_POPULATE : 0), -1, 0);
+
+		if (p == MAP_FAILED)
+			return -1;
+		if (!populate)
+			touch_mem(p, len);
+		munmap(p, len);
+		pages += len / 4096;
+	}
+	return pages * 1000.0 / (oomx_now_ms() - t0);
+}
+
+/* Keeps memcg reclaim (and oomx's probes on it) running until killed. */
+static pid_t start_reclaimer(void)
+{
+	pid_t pid;
+
+	mkdir(RECLAIM_CG, 0755);
+	pid = fork();
+	if (pid == 0) {
+		for (;;)
+			oomx_write_file(RECLAIM_CG "/memory.reclaim", "1M");
+	}
+	return pid;
+}
+
+static void stop_reclaimer(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	rmdir(RECLAIM_CG);
+}
+
+/* Nanoseconds per memory.reclaim write on an empty cgroup. */
+static double reclaim_write_ns(int n)
+{
+	struct timespec a, b;
+	int i;
+
+	mkdir(RECLAIM_CG, 0755);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (i = 0; i < n; i++)
+		oomx_write_file(RECLAIM_CG "/memory.reclaim", "1M");
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	rmdir(RECLAIM_CG);
+	return ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / n;
+}
+
+static long reclaim_count(void)
+{
+	static char buf[65536];
+	char *p;
+
+	if (oomx_read_file(OOMX_DEBUGFS "reclaim", buf, sizeof(buf)))
+		return -1;
+	p = strstr(buf, "memcg_reclaim count=");
+	return p ? strtol(p + strlen("memcg_reclaim count="), NULL, 10) : -1;
+}
+
+static int overhead_pair(const char *what, int repeat, bool populate,
+			 bool reclaim)
+{
+	double *ratio = calloc(repeat, sizeof(double));
+	double *off = calloc(repeat, sizeof(double));
+	double *on = calloc(repeat, sizeof(double));
+	pid_t rec = reclaim ? start_reclaimer() : 0;
+	char name[80];
+	int i;
+
+	for (i = 0; i < repeat; i++) {
+		if (oomx_loaded())
+			oomx_unload();
+		off[i] = fault_rate(1000, populate);
+		if (oomx_load(NULL))
+			return 1;
+		on[i] = fault_rate(1000, populate);
+		ratio[i] = off[i] > 0 ? on[i] / off[i] : 0;
+	}
+	oomx_unload();
+	if (reclaim)
+		stop_reclaimer(rec);
+	to_thousands(off, repeat);
+	to_thousands(on, repeat);
+	snprintf(name, sizeof(name), "%s: not loaded", what);
+	report(name, "kpg/s", off, repeat);
+	snprintf(name, sizeof(name), "%s: oomx loaded", what);
+	report(name, "kpg/s", on, repeat);
+	snprintf(name, sizeof(name), "%s: ratio loaded/not", what);
+	report(name, "x", ratio, repeat);
+	return 0;
+}
+
+static int bench_overhead(int repeat)
+{
+	double base, with;
+	long c0, hits;
+	int n = 200;
+
+	if (overhead_pair("page faults, idle", repeat, false, false) ||
+	    overhead_pair("MAP_POPULATE allocs, idle", repeat, true, false) ||
+	    overhead_pair("page faults, steady reclaim", repeat, false, true))
+		return 1;
+
+	/* One probe hit: memory.reclaim writes with and without the probes. */
+	if (oomx_loaded())
+		oomx_unload();
+	reclaim_write_ns(n / 4);
+	base = reclaim_write_ns(n);
+	if (oomx_load(NULL))
+		return 1;
+	c0 = reclaim_count();
+	with = reclaim_write_ns(n);
+	hits = reclaim_count() - c0;
+	oomx_unload();
+	if (hits > 0)
+		printf("%-36s %.0f ns (%.0f ns/write without, %.0f with, %.1f hits/write)\n",
+		       "probe hit (kretprobe entry+return)",
+		       (with - base) * n / hits, base, with, (double)hits / n);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 3 && !strcmp(argv[1], "overhead"))
+		return bench_overhead(atoi(argv[2]));
 	if (argc == 4 && !strcmp(argv[1], "score"))
 		return bench_score(atoi(argv[2]), atoi(argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "stall"))
 		return bench_stall(!strcmp(argv[2], "stuck"), atoi(argv[3]));
-	fprintf(stderr, "usage: oomx_bench score N REPEAT | stall exit|stuck REPEAT\n");
+	fprintf(stderr, "usage: oomx_bench score N REPEAT\n"
+			"       oomx_bench stall exit|stuck REPEAT\n"
+			"       oomx_bench overhead REPEAT\n");
 	return 2;
 }

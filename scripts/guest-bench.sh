@@ -11,6 +11,7 @@ set -e
 for n in 100 1000 10000; do
 	/lib/oomx/oomx_bench score $n "$repeat"
 done
+/lib/oomx/oomx_bench overhead "$repeat"
 /lib/oomx/oomx_bench stall exit "$repeat"
 /lib/oomx/oomx_bench stall stuck "$repeat"
 echo BENCH-OK
