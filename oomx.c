@@ -29,6 +29,7 @@
 #include <linux/swap.h>
 #include <linux/utsname.h>
 #include <linux/vmstat.h>
+#include <linux/workqueue.h>
 
 #include "compat.h"
 #include "oomx.h"
@@ -155,7 +156,7 @@ MODULE_PARM_DESC(top_candidates,
  * vm.panic_on_oom and vm.oom_kill_allocating_task are not exported, and
  * neither is total_swap_pages (classic scoring needs RAM + swap).  oomx
  * reads them from procfs in process context (at load and once a second
- * from its kthread) so the notifier never touches a file under OOM.
+ * from a work item) so the notifier never touches a file under OOM.
  */
 static struct {
 	int panic_on_oom;
@@ -228,6 +229,24 @@ void oomx_mirror_refresh(void)
 	if (ok && !oomx_mirror.valid)
 		WRITE_ONCE(oomx_mirror.valid, true);
 	mutex_unlock(&oomx_mirror_lock);
+}
+
+/*
+ * Once a second: refresh the sysctl mirror and sample the reclaim
+ * counters.  A work item, not the reaper: reading /proc allocates, and the
+ * reaper must never wait for memory it is supposed to bring back.
+ */
+#define OOMX_HOUSEKEEPING_MS	1000
+
+static void oomx_housekeeping(struct work_struct *work);
+static DECLARE_DELAYED_WORK(oomx_housekeeping_work, oomx_housekeeping);
+
+static void oomx_housekeeping(struct work_struct *work)
+{
+	oomx_mirror_refresh();
+	oomx_reclaim_sample();
+	queue_delayed_work(system_unbound_wq, &oomx_housekeeping_work,
+			   msecs_to_jiffies(OOMX_HOUSEKEEPING_MS));
 }
 
 /* ------------------------------------------------------------------ */
@@ -602,6 +621,8 @@ static int __init oomx_init(void)
 	ret = register_oom_notifier(&oomx_oom_nb);
 	if (ret)
 		goto out_hooks;
+	queue_delayed_work(system_unbound_wq, &oomx_housekeeping_work,
+			   msecs_to_jiffies(OOMX_HOUSEKEEPING_MS));
 
 	pr_info("oomx %s loaded on Linux %s (%s): policy=%s enabled=%d dry_run=%d\n",
 		OOMX_VERSION, init_utsname()->release, init_utsname()->machine,
@@ -621,6 +642,8 @@ static void __exit oomx_exit(void)
 {
 	/* Waits for a notifier call in progress: nothing new gets queued. */
 	unregister_oom_notifier(&oomx_oom_nb);
+	/* The work re-queues itself; _sync cancels that too. */
+	cancel_delayed_work_sync(&oomx_housekeeping_work);
 	oomx_hooks_exit();
 	/* Finishes or hands off the victim in flight, then drops its refs. */
 	oomx_reaper_stop();

@@ -32,7 +32,7 @@
 
 #define OOMX_REAP_RETRY_MS	100	/* as the stock reaper: HZ/10 */
 #define OOMX_POLL_MS		5	/* watching for the victim's own exit */
-#define OOMX_MIRROR_MS		1000
+#define OOMX_IDLE_MS		1000	/* no victim: wake up now and then */
 
 struct oomx_victim {
 	struct task_struct *task;	/* reference held */
@@ -278,7 +278,7 @@ static long oomx_reaper_step(void)
 	v = oomx_victim;
 	spin_unlock(&oomx_victim_lock);
 	if (!v.task)
-		return msecs_to_jiffies(OOMX_MIRROR_MS);
+		return msecs_to_jiffies(OOMX_IDLE_MS);
 
 	reap_at = v.t_kill_ns +
 		(u64)READ_ONCE(oomx_reap_delay_ms) * NSEC_PER_MSEC;
@@ -309,18 +309,16 @@ static long oomx_reaper_step(void)
 	return max(msecs_to_jiffies(OOMX_POLL_MS), 1UL);
 }
 
+/*
+ * The reaper never allocates memory: it may be the only way memory comes
+ * back, so it must not wait in the allocator for itself.  Housekeeping
+ * that allocates (reading /proc) runs from a work item instead (oomx.c).
+ */
 static int oomx_reaper_fn(void *unused)
 {
-	unsigned long next_mirror = jiffies + msecs_to_jiffies(OOMX_MIRROR_MS);
-
 	while (!kthread_should_stop()) {
 		long timeout = oomx_reaper_step();
 
-		if (time_after_eq(jiffies, next_mirror)) {
-			oomx_mirror_refresh();
-			oomx_reclaim_sample();
-			next_mirror = jiffies + msecs_to_jiffies(OOMX_MIRROR_MS);
-		}
 		if (!timeout)
 			continue;
 		/* With a victim in flight, poll; without one, wait for one. */

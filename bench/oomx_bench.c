@@ -20,7 +20,12 @@
  */
 #include "../selftests/oomx_util.h"
 
-#define VICTIM_MB	64
+/*
+ * A victim must be big enough that its 1 ms CPU slices (stuck case) free
+ * well under what the allocator overshoots by, or it is not stuck.
+ */
+#define VICTIM_MB	160
+#define OVERSHOOT_MB	(VICTIM_MB * 3 / 4)
 #define SLOW_CG		"/sys/fs/cgroup/oomx-bench-slow"
 
 static int cmp_double(const void *a, const void *b)
@@ -49,8 +54,11 @@ static void report(const char *what, const char *unit, double *v, int n)
 {
 	double med = median(v, n);
 
-	printf("%-36s min %10.1f  median %10.1f  max %10.1f %s (n=%d)\n",
-	       what, v[0], med, v[n - 1], unit, n);
+	const char *fmt = strcmp(unit, "x") ?
+		"%-40s min %10.1f  median %10.1f  max %10.1f %s (n=%d)\n" :
+		"%-40s min %10.3f  median %10.3f  max %10.3f %s (n=%d)\n";
+
+	printf(fmt, what, v[0], med, v[n - 1], unit, n);
 }
 
 static int filler_fn(void *arg)
@@ -210,7 +218,7 @@ static int stall_runs(bool stuck, int repeat, double *out)
 		v = hog_start(VICTIM_MB, 0, HOG_PLAIN);
 		if (stuck && throttle(v.pid))
 			return -1;
-		out[i] = alloc_stall_ms(avail_mb() + VICTIM_MB / 2);
+		out[i] = alloc_stall_ms(avail_mb() + OVERSHOOT_MB);
 		oomx_write_file(SLOW_CG "/cpu.max", "max 100000");
 		hog_stop(&v);
 		reap_children();
@@ -246,7 +254,7 @@ static int bench_stall(bool stuck, int repeat)
 	report(what, "ms", ox, repeat);
 	ms = median(stock, repeat);
 	mo = median(ox, repeat);
-	printf("%-36s %.2f (oomx median / stock median)\n",
+	printf("%-40s %.3f (oomx median / stock median)\n",
 	       stuck ? "OOM stall ratio, stuck victim" : "OOM stall ratio, exiting victim",
 	       ms > 0 ? mo / ms : 0);
 	return 0;
@@ -380,7 +388,7 @@ static int bench_overhead(int repeat)
 	hits = reclaim_count() - c0;
 	oomx_unload();
 	if (hits > 0)
-		printf("%-36s %.0f ns (%.0f ns/write without, %.0f with, %.1f hits/write)\n",
+		printf("%-40s %.0f ns (%.0f ns/write without, %.0f with, %.1f hits/write)\n",
 		       "probe hit (kretprobe entry+return)",
 		       (with - base) * n / hits, base, with, (double)hits / n);
 	return 0;

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Run oomx's benchmarks in one guest boot and print ratios against the
 # stock killer measured in that same boot, min/median/max over repeats.
-#   OOMX_BENCH_KERNEL=deb6.12|deb6.1 (default deb6.12), OOMX_BENCH_REPEAT=5
+#   OOMX_BENCH_KERNEL=deb6.12|deb6.1 (default deb6.12), OOMX_BENCH_REPEAT=5,
+#   OOMX_BENCH_PARTS=score,overhead,stall (default all)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -24,7 +25,7 @@ mkdir -p "$work/mods"
 cp "$work/src/oomx.ko" "$work/mods/"
 "$here/initramfs.sh" "$work/initrd.gz" "$work/mods" "$here/guest-bench.sh" "$work/oomx_bench"
 log "benchmarking on $(basename "$image"), ${OOMX_BENCH_REPEAT:-5} repeats"
-OOMX_GUEST_MEM=${OOMX_GUEST_MEM:-2048} OOMX_CMDLINE="oomx.repeat=${OOMX_BENCH_REPEAT:-5}" \
+OOMX_GUEST_MEM=${OOMX_GUEST_MEM:-2048} OOMX_CMDLINE="oomx.repeat=${OOMX_BENCH_REPEAT:-5} oomx.bench=${OOMX_BENCH_PARTS:-score,overhead,stall}" \
 	"$here/qemu-run.sh" "$image" "$work/initrd.gz" bench "$work/guest" 3000 || rc=$?
 tr -d '\r' < "$work/guest/results.log" | grep -vE '^(OOMX-GUEST|### )'
 grep -q BENCH-OK "$work/guest/results.log" || die "the benchmark did not complete (logs in $work/guest)"

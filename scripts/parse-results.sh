@@ -50,7 +50,8 @@ if [ "$guest" = debug ]; then
 	n=0
 	while read -r line; do
 		n=$((n + 1))
-		name=$(sed 's/.*\] //' <<<"$line")
+		# "[PASSED] name" or, for a suite, "===== [PASSED] name ====="
+		name=$(sed 's/.*\] //; s/ *=*$//' <<<"$line")
 		case "$line" in
 		*"[PASSED]"*) echo "ok - $guest kunit: $name" ;;
 		*) echo "not ok - $guest kunit: $name" ;;

@@ -153,6 +153,76 @@ TEST_F_TIMEOUT(hooks, global_pressure_in_record, 300)
 	hog_stop(&h);
 }
 
+/* Children that each overrun the cgroup's limit and are OOM-killed. */
+static pid_t start_memcg_ooms(int n)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int i, status, killed = 0;
+
+		for (i = 0; i < n; i++)
+			if (WIFSIGNALED(status = run_in_cgroup(CG, alloc_32m)) &&
+			    WTERMSIG(status) == SIGKILL)
+				killed++;
+		_exit(killed == n ? 0 : 1);
+	}
+	return pid;
+}
+
+static void limit_cgroup(struct __test_metadata *_metadata)
+{
+	ASSERT_EQ(0, oomx_write_file(CG "/memory.max", "16M"));
+	ASSERT_EQ(0, oomx_write_file(CG "/memory.swap.max", "0"));
+}
+
+/* rmmod and insmod, probes armed, while memcg OOMs keep coming. */
+TEST_F_TIMEOUT(hooks, rmmod_during_memcg_ooms, 300)
+{
+	int i, status;
+	pid_t ooms;
+
+	limit_cgroup(_metadata);
+	ooms = start_memcg_ooms(20);
+	ASSERT_GT(ooms, 0);
+	for (i = 0; i < 10; i++) {
+		ASSERT_EQ(0, oomx_unload());
+		oomx_sleep_ms(20);
+		ASSERT_EQ(0, oomx_load(NULL));
+		oomx_sleep_ms(20);
+	}
+	ASSERT_EQ(ooms, waitpid(ooms, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("not every memcg OOM ended in a kill");
+}
+
+/* A memcg OOM storm and a global OOM at once: each handled, no extra kill. */
+TEST_F_TIMEOUT(hooks, memcg_and_global_oom_together, 300)
+{
+	long avail = avail_mb(), kills0 = oomx_stat("kills");
+	struct hog big, bystander;
+	int status;
+	pid_t ooms;
+
+	limit_cgroup(_metadata);
+	bystander = hog_start(avail * 5 / 100, 0, HOG_PLAIN);
+	big = hog_start(avail * 40 / 100, 0, HOG_PLAIN);
+	ASSERT_GT(big.pid, 0);
+	ASSERT_GT(bystander.pid, 0);
+	ooms = start_memcg_ooms(10);
+	ASSERT_GT(ooms, 0);
+	ASSERT_EQ(0, oom_trigger(avail_mb() + avail * 20 / 100, 120000));
+	ASSERT_EQ(ooms, waitpid(ooms, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	reap_children();
+	EXPECT_FALSE(pid_alive(big.pid)) TH_LOG("the global OOM's victim lives");
+	EXPECT_TRUE(pid_alive(bystander.pid)) TH_LOG("a bystander was killed");
+	EXPECT_EQ(kills0 + 1, oomx_stat("kills"));
+	EXPECT_GE(reclaim_val("oom_events", "memcg"), 10);
+	hog_stop(&bystander);
+	hog_stop(&big);
+}
+
 TEST(missing_probe_degrades_only_its_feature)
 {
 	char buf[4096];
