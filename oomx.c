@@ -368,7 +368,7 @@ static struct task_struct *oomx_scan(struct oomx_sel *sel,
 	struct task_struct *p, *victim = NULL;
 	struct oomx_cand c;
 	unsigned int i;
-	u64 t0 = ktime_get_ns();
+	u64 t0 = oomx_now_ns();
 
 	oomx_sel_init(sel, READ_ONCE(oomx_policy), r->totalpages,
 		      READ_ONCE(oomx_top_candidates));
@@ -378,7 +378,7 @@ static struct task_struct *oomx_scan(struct oomx_sel *sel,
 		if (!oomx_sel_consider(sel, &c))
 			break;
 	}
-	r->scan_ns = ktime_get_ns() - t0;
+	r->scan_ns = oomx_now_ns() - t0;
 	/* Task structs are RCU-freed: the refs in sel are valid until here. */
 	if (sel->state != OOMX_SEL_NONE)
 		oomx_rec_task(&r->victim, &sel->victim);
@@ -434,7 +434,7 @@ static void oomx_kill(struct task_struct *victim, struct oomx_record *r,
 	/* SIGKILL first, reserves second: user space must not drain them. */
 	send_sig_info(SIGKILL, SEND_SIG_PRIV, victim);
 	oomx_mark_victim(victim, mm);
-	r->signal_ns = ktime_get_ns() - r->t_trigger_ns;
+	r->signal_ns = oomx_now_ns() - r->t_trigger_ns;
 	r->killed = true;
 	oomx_report_kill(victim, mm, r);
 
@@ -559,7 +559,7 @@ static int oomx_oom_notify(struct notifier_block *nb, unsigned long action,
 	oomx_count(OOMX_C_EVENTS, 1);
 	t.enabled = READ_ONCE(oomx_enabled);
 	t.have_context = oomx_oc_current(&snap);
-	t.now_ns = ktime_get_ns();
+	t.now_ns = oomx_now_ns();
 	if (t.have_context) {
 		t.sysrq = snap.order == -1;
 		t.gfp_fs = !!(snap.gfp_mask & __GFP_FS);

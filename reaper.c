@@ -69,7 +69,7 @@ void oomx_reaper_queue(struct task_struct *tsk, struct mm_struct *mm,
 		.can_reap = can_reap,
 		.seq = seq,
 		.t_trigger_ns = t_trigger_ns,
-		.t_kill_ns = ktime_get_ns(),
+		.t_kill_ns = oomx_now_ns(),
 		.pid = task_pid_nr(tsk),
 	};
 
@@ -152,7 +152,7 @@ static void oomx_record_reap(u64 seq, enum oomx_reap_result result,
 {
 	struct oomx_reap_update u = {
 		.result = result,
-		.now_ns = ktime_get_ns(),
+		.now_ns = oomx_now_ns(),
 		.reaped_kb = reaped_kb,
 		.fallback = fallback,
 	};
@@ -272,7 +272,7 @@ static long oomx_reaper_step(void)
 {
 	struct oomx_victim v;
 	enum oomx_step step = OOMX_STEP_WAIT;
-	u64 now = ktime_get_ns(), reap_at;
+	u64 now = oomx_now_ns(), reap_at;
 
 	spin_lock(&oomx_victim_lock);
 	v = oomx_victim;

@@ -131,7 +131,7 @@ static int oomx_oom_entry(struct kprobe *kp, struct pt_regs *regs)
 	oomx_oc.memcg = !!oc->memcg;
 	oomx_oc.constrained = oc->nodemask &&
 		!nodes_subset(node_states[N_MEMORY], *oc->nodemask);
-	oomx_oc.t_ns = ktime_get_ns();
+	oomx_oc.t_ns = oomx_now_ns();
 	oomx_oc.task = current;
 	if (!oc->memcg)
 		this_cpu_inc(oomx_pcpu.global_ooms);
@@ -140,14 +140,14 @@ static int oomx_oom_entry(struct kprobe *kp, struct pt_regs *regs)
 
 void oomx_notifier_done(void)
 {
-	oomx_notify_ret.t_ns = ktime_get_ns();
+	oomx_notify_ret.t_ns = oomx_now_ns();
 	oomx_notify_ret.task = current;
 }
 
 static int oomx_stock_select(struct kprobe *kp, struct pt_regs *regs)
 {
 	if (oomx_notify_ret.task == current) {
-		oomx_record_stock_select(ktime_get_ns() - oomx_notify_ret.t_ns);
+		oomx_record_stock_select(oomx_now_ns() - oomx_notify_ret.t_ns);
 		oomx_notify_ret.task = NULL;
 	}
 	return 0;
@@ -186,7 +186,7 @@ static int oomx_direct_entry(struct kretprobe_instance *ri, struct pt_regs *regs
 {
 	struct oomx_rp_data *d = (void *)ri->data;
 
-	d->t0 = ktime_get_ns();
+	d->t0 = oomx_now_ns();
 	d->requested = SWAP_CLUSTER_MAX;
 	return 0;
 }
@@ -194,7 +194,7 @@ static int oomx_direct_entry(struct kretprobe_instance *ri, struct pt_regs *regs
 static int oomx_direct_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct oomx_rp_data *d = (void *)ri->data;
-	u64 ns = ktime_get_ns() - d->t0, got = regs_return_value(regs);
+	u64 ns = oomx_now_ns() - d->t0, got = regs_return_value(regs);
 
 	this_cpu_inc(oomx_pcpu.s[OOMX_RS_DIRECT].count);
 	this_cpu_add(oomx_pcpu.s[OOMX_RS_DIRECT].ns, ns);
@@ -211,7 +211,7 @@ static int oomx_memcg_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	struct mem_cgroup *memcg = (void *)regs_get_kernel_argument(regs, 0);
 	unsigned long nr = regs_get_kernel_argument(regs, 1);
 
-	d->t0 = ktime_get_ns();
+	d->t0 = oomx_now_ns();
 	d->requested = max_t(unsigned long, nr, SWAP_CLUSTER_MAX);
 	d->memcg_key = oomx_memcg_key(memcg);
 	return 0;
@@ -220,7 +220,7 @@ static int oomx_memcg_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 static int oomx_memcg_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct oomx_rp_data *d = (void *)ri->data;
-	u64 ns = ktime_get_ns() - d->t0, got = regs_return_value(regs);
+	u64 ns = oomx_now_ns() - d->t0, got = regs_return_value(regs);
 	struct oomx_slot *s;
 	bool fresh;
 
@@ -242,14 +242,14 @@ static int oomx_memcg_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
  */
 static int oomx_slow_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
-	((struct oomx_rp_data *)ri->data)->t0 = ktime_get_ns();
+	((struct oomx_rp_data *)ri->data)->t0 = oomx_now_ns();
 	this_cpu_inc(oomx_pcpu.s[OOMX_RS_ALLOC_STALL].count);
 	return 0;
 }
 
 static int oomx_slow_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
-	u64 ns = ktime_get_ns() - ((struct oomx_rp_data *)ri->data)->t0;
+	u64 ns = oomx_now_ns() - ((struct oomx_rp_data *)ri->data)->t0;
 
 	this_cpu_add(oomx_pcpu.s[OOMX_RS_ALLOC_STALL].ns, ns);
 	return 0;
@@ -506,7 +506,7 @@ void oomx_reclaim_sample(void)
 
 	oomx_reclaim_sum(&now);
 	spin_lock(&oomx_sample_lock);
-	oomx_samples[oomx_sample_next].t_ns = ktime_get_ns();
+	oomx_samples[oomx_sample_next].t_ns = oomx_now_ns();
 	oomx_samples[oomx_sample_next].sums = now;
 	oomx_sample_next = (oomx_sample_next + 1) % OOMX_SAMPLES;
 	spin_unlock(&oomx_sample_lock);
@@ -529,7 +529,7 @@ static void oomx_sums_sub(struct oomx_reclaim_sums *a,
 
 void oomx_reclaim_window(struct oomx_reclaim_window *w)
 {
-	u64 now = ktime_get_ns(), want = OOMX_WINDOW_S * NSEC_PER_SEC;
+	u64 now = oomx_now_ns(), want = OOMX_WINDOW_S * NSEC_PER_SEC;
 	int i, old = -1, oldest = -1, base;
 	struct oomx_reclaim_sums sums = {};
 	u64 t_base = 0;

@@ -28,7 +28,7 @@ atomic_long_t oomx_defers[OOMX_DEFER_NR];
 
 static struct oomx_record oomx_ring[OOMX_RECORDS];
 static u64 oomx_next_seq = 1;	/* seq of the next record */
-static DEFINE_SPINLOCK(oomx_ring_lock);	/* taken from kprobe handlers too */
+static DEFINE_SPINLOCK(oomx_ring_lock);	/* never taken in probe context */
 static struct oomx_record oomx_scratch;	/* filled under oomx_scan_lock */
 
 static struct dentry *oomx_dir;
@@ -105,42 +105,45 @@ bool oomx_record_update(u64 seq, void (*fn)(struct oomx_record *r, void *arg),
 }
 
 /*
- * The stock killer chose @tgid (seen by the __oom_kill_process probe, in
- * atomic context).  A dry-run record from the same OOM event learns
- * whether the two agreed.
+ * The newest record, for the stock killer's probes.  They run in probe
+ * context (possibly NMI-like: no locks), and need none: both they and
+ * every commit run under oom_lock (the notifier, oom_kill_process() and
+ * __oom_kill_process() are all inside out_of_memory()), so the newest
+ * record cannot be replaced under them.  Readers copy it under the ring
+ * lock and may see a field half a moment late, never a torn record.
  */
-void oomx_record_stock_kill(int tgid)
+static struct oomx_record *oomx_newest_dry_run(void)
 {
-	struct oomx_record *r;
-	unsigned long flags;
-	u64 seq;
+	u64 seq = READ_ONCE(oomx_next_seq) - 1;
+	struct oomx_record *r = &oomx_ring[seq & (OOMX_RECORDS - 1)];
 
-	oomx_count(OOMX_C_STOCK_KILLS, 1);
-	spin_lock_irqsave(&oomx_ring_lock, flags);
-	seq = oomx_next_seq - 1;
-	r = &oomx_ring[seq & (OOMX_RECORDS - 1)];
-	if (seq && r->seq == seq && r->dry_run && !r->stock_pid &&
-	    r->sel == OOMX_SEL_VICTIM) {
-		r->stock_pid = tgid;
-		oomx_count(r->victim.pid == tgid ? OOMX_C_DRY_RUN_AGREE :
-			   OOMX_C_DRY_RUN_DISAGREE, 1);
-	}
-	spin_unlock_irqrestore(&oomx_ring_lock, flags);
+	if (!seq || READ_ONCE(r->seq) != seq || !r->dry_run ||
+	    r->sel != OOMX_SEL_VICTIM)
+		return NULL;
+	return r;
 }
 
-/* The stock killer's selection took @ns: for the latest dry-run record. */
+/* The stock killer chose @tgid: did the dry-run decision agree? */
+void oomx_record_stock_kill(int tgid)
+{
+	struct oomx_record *r = oomx_newest_dry_run();
+
+	oomx_count(OOMX_C_STOCK_KILLS, 1);
+	/* The first kill of the event is the choice; oom.group follows. */
+	if (!r || READ_ONCE(r->stock_pid))
+		return;
+	WRITE_ONCE(r->stock_pid, tgid);
+	oomx_count(r->victim.pid == tgid ? OOMX_C_DRY_RUN_AGREE :
+		   OOMX_C_DRY_RUN_DISAGREE, 1);
+}
+
+/* The stock killer's selection for the newest dry-run event took @ns. */
 void oomx_record_stock_select(u64 ns)
 {
-	struct oomx_record *r;
-	unsigned long flags;
-	u64 seq;
+	struct oomx_record *r = oomx_newest_dry_run();
 
-	spin_lock_irqsave(&oomx_ring_lock, flags);
-	seq = oomx_next_seq - 1;
-	r = &oomx_ring[seq & (OOMX_RECORDS - 1)];
-	if (seq && r->seq == seq && r->dry_run && !r->stock_select_ns)
-		r->stock_select_ns = ns;
-	spin_unlock_irqrestore(&oomx_ring_lock, flags);
+	if (r && !READ_ONCE(r->stock_select_ns))
+		WRITE_ONCE(r->stock_select_ns, ns);
 }
 
 /* ------------------------------------------------------------------ */

@@ -9,6 +9,7 @@
 
 #include <linux/atomic.h>
 #include <linux/gfp.h>
+#include <linux/timekeeping.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/types.h>
@@ -16,6 +17,17 @@
 #include "oomx_policy.h"
 
 #define OOMX_VERSION	"0.1.0"
+
+/*
+ * oomx's clock: CLOCK_MONOTONIC read without the timekeeping seqlock, so
+ * it is safe in kprobe handlers, which may run in NMI-like context (an
+ * int3 not yet optimised into a jump).  All oomx timestamps use it, so
+ * they can be subtracted from each other.
+ */
+static inline u64 oomx_now_ns(void)
+{
+	return ktime_get_mono_fast_ns();
+}
 
 /* ---- parameters (oomx.c); read with READ_ONCE() anywhere ---- */
 extern bool oomx_enabled;
@@ -160,8 +172,8 @@ struct oomx_record *oomx_record_begin(void);
 void oomx_record_commit(struct oomx_record *r);
 bool oomx_record_update(u64 seq, void (*fn)(struct oomx_record *r, void *arg),
 			void *arg);
-void oomx_record_stock_kill(int tgid);
-void oomx_record_stock_select(u64 ns);
+void oomx_record_stock_kill(int tgid);		/* probe context */
+void oomx_record_stock_select(u64 ns);		/* probe context */
 void oomx_notifier_done(void);
 int oomx_debugfs_init(void);
 void oomx_debugfs_exit(void);
