@@ -22,10 +22,12 @@
 
 /*
  * A victim must be big enough that its 1 ms CPU slices (stuck case) free
- * well under what the allocator overshoots by, or it is not stuck.
+ * well under what the allocator overshoots by, or it is not stuck; and
+ * the overshoot must leave the victim's whole memory a wide margin over
+ * watermarks, or a second kill follows.  Half, as in selftests/oom_test.
  */
 #define VICTIM_MB	160
-#define OVERSHOOT_MB	(VICTIM_MB * 3 / 4)
+#define OVERSHOOT_MB	(VICTIM_MB / 2)
 #define SLOW_CG		"/sys/fs/cgroup/oomx-bench-slow"
 
 static int cmp_double(const void *a, const void *b)
@@ -396,6 +398,8 @@ static int bench_overhead(int repeat)
 
 int main(int argc, char **argv)
 {
+	/* Only the hogs we start are candidates, never the benchmark. */
+	set_oom_score_adj(0, -1000);
 	if (argc == 3 && !strcmp(argv[1], "overhead"))
 		return bench_overhead(atoi(argv[2]));
 	if (argc == 4 && !strcmp(argv[1], "score"))

@@ -15,7 +15,10 @@ mount -t tmpfs -o size=16m tmpfs /tmp
 echo "+memory +cpu" > /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null
 # Kernel messages at every level reach the console log the host scans.
 echo 8 > /proc/sys/kernel/printk
+# Results: the second UART on x86, the virtio console on arm64 (virt
+# has one PL011, which carries the kernel log).
 out=/dev/ttyS1
+[ -c /dev/hvc0 ] && out=/dev/hvc0
 
 mode=$(sed -n 's/.*oomx.mode=\([a-z]*\).*/\1/p' /proc/cmdline)
 echo "OOMX-GUEST-START kernel=$(uname -r) mode=$mode" > $out
@@ -28,10 +31,14 @@ test)
 		insmod /lib/oomx/oomx_kunit.ko > $out 2>&1
 		echo "### END kunit rc=$?" > $out
 	fi
+	# oomx.oom_variant=V runs only variant V of oom_test (kselftest -v).
+	variant=$(sed -n 's/.*oomx.oom_variant=\([a-z_]*\).*/\1/p' /proc/cmdline)
 	for t in /lib/oomx/tests/*; do
 		name=${t##*/}
+		set --
+		[ "$name" = oom_test ] && [ -n "$variant" ] && set -- -v "$variant"
 		echo "### BEGIN $name" > $out
-		"$t" > $out 2>&1
+		"$t" "$@" > $out 2>&1
 		echo "### END $name rc=$?" > $out
 	done
 	;;

@@ -3,6 +3,7 @@
 # Pack a guest initramfs: static busybox, /init, oomx's modules, tests,
 # tools and mode scripts.
 #   initramfs.sh OUT.cpio.gz MODULE_DIR [FILE...]
+# OOMX_BUSYBOX: the static busybox to use (another architecture's).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -12,7 +13,7 @@ shift 2
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/oomx/tests}
-cp /bin/busybox "$root/bin/busybox"
+cp "${OOMX_BUSYBOX:-/bin/busybox}" "$root/bin/busybox"
 cp "$here/guest-init.sh" "$root/init"
 chmod 755 "$root/init"
 cp "$moddir"/*.ko "$root/lib/oomx/"

@@ -14,16 +14,31 @@ console="$logdir/console.log" results="$logdir/results.log"
 : > "$console"
 : > "$results"
 
+# x86_64: kernel log on the first UART, results on the second.  arm64
+# (virt): one PL011 for the kernel log, results on a virtio console.
+case "${OOMX_ARCH:-x86_64}" in
+x86_64)
+	qemu=(qemu-system-x86_64 -machine q35 -cpu max
+	      -serial "file:$console" -serial "file:$results")
+	tty=ttyS0 ;;
+arm64)
+	qemu=(qemu-system-aarch64 -machine virt -cpu max
+	      -serial "file:$console"
+	      -device virtio-serial-pci
+	      -chardev "file,id=results,path=$results"
+	      -device virtconsole,chardev=results)
+	tty=ttyAMA0 ;;
+*) die "OOMX_ARCH is x86_64 or arm64" ;;
+esac
+
 # Single-threaded TCG: multi-threaded TCG races the kernel's text patching
 # (static keys, e.g. the first cpu.max write) and now and then kills a
 # guest with "Oops: int3" that no module caused.
 timeout --foreground -k 10 "$timeout_s" \
-	qemu-system-x86_64 -nodefaults -no-reboot -display none \
-	-machine q35 -cpu max -smp 2 -m "${OOMX_GUEST_MEM:-512}" \
-	-accel tcg,thread=single \
+	"${qemu[@]}" -nodefaults -no-reboot -display none \
+	-smp 2 -m "${OOMX_GUEST_MEM:-512}" -accel tcg,thread=single \
 	-kernel "$kernel" -initrd "$initrd" \
-	-serial "file:$console" -serial "file:$results" \
-	-append "console=ttyS0 panic=-1 oops=panic softlockup_panic=1 oomx.mode=$mode ${OOMX_CMDLINE:-}" \
+	-append "console=$tty panic=-1 oops=panic softlockup_panic=1 oomx.mode=$mode ${OOMX_CMDLINE:-}" \
 	< /dev/null > "$logdir/qemu.out" 2>&1
 rc=$?
 

@@ -74,9 +74,16 @@ if ! dpkg --print-foreign-architectures | grep -qx arm64; then
 	dpkg --add-architecture arm64
 	apt-get update -qq >&2 || die "apt-get update failed"
 fi
-dpkg-query -W -f='${Status}' gcc-aarch64-linux-gnu 2>/dev/null | grep -q 'ok installed' ||
-	apt-get install -y -qq --no-install-recommends gcc-aarch64-linux-gnu >&2 ||
-	die "apt-get install gcc-aarch64-linux-gnu failed"
+need=()
+for p in gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+	log "apt-get install ${need[*]}"
+	apt-get install -y -qq --no-install-recommends "${need[@]}" >&2 ||
+		die "apt-get install ${need[*]} failed"
+fi
 fetch_headers_arm64() {
 	local rel=$1 dir="$OOMX_CACHE/arm64-headers-$1" hdr link
 	hdr="$dir/usr/src/linux-headers-$rel"
@@ -99,6 +106,26 @@ fetch_headers_arm64() {
 arm61=$(fetch_headers_arm64 "${rel61%-amd64}-arm64")
 arm612=$(fetch_headers_arm64 "${rel612%-amd64}-arm64")
 
+# The arm64 guest: Debian's 6.12 cloud arm64 kernel (virtio console built
+# in, for results apart from the kernel log) and arm64 static busybox.
+fetch_deb_arm64() { # package dir
+	local pkg=$1 dir=$2
+	rm -rf "$dir" "$dir.dl"
+	mkdir -p "$dir.dl"
+	(cd "$dir.dl" && apt-get download -qq -o APT::Sandbox::User=root "$pkg" >&2) ||
+		die "apt-get download $pkg failed"
+	dpkg -x "$dir.dl"/*.deb "$dir"
+	rm -rf "$dir.dl"
+}
+rel612a=${rel612%-amd64}-arm64
+img612a="$OOMX_CACHE/image-$rel612a/boot/vmlinuz-$rel612a"
+[ -f "$img612a" ] || fetch_deb_arm64 "linux-image-$rel612a:arm64" "$OOMX_CACHE/image-$rel612a"
+[ -f "$img612a" ] || die "no vmlinuz in linux-image-$rel612a:arm64"
+bb_arm64="$OOMX_CACHE/busybox-arm64/bin/busybox"
+[ -x "$bb_arm64" ] || fetch_deb_arm64 "busybox-static:arm64" "$OOMX_CACHE/busybox-arm64"
+[ -x "$bb_arm64" ] || die "no busybox in busybox-static:arm64"
+command -v qemu-system-aarch64 >/dev/null || die "qemu-system-aarch64 missing"
+
 for rel in "$rel61" "$rel612"; do
 	[ -f "/usr/src/linux-headers-$rel/Makefile" ] ||
 		die "headers for $rel missing after install"
@@ -117,5 +144,7 @@ K_deb6_12_KDIR=/usr/src/linux-headers-$rel612
 K_deb6_12_IMAGE=$img612
 K_arm64_6_1_KDIR=$arm61
 K_arm64_6_12_KDIR=$arm612
+K_arm64_6_12_IMAGE=$img612a
+BUSYBOX_ARM64=$bb_arm64
 ENV
 log "setup done"

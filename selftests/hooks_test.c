@@ -80,16 +80,33 @@ FIXTURE_TEARDOWN(hooks)
 	oomx_unload();
 }
 
-TEST_F(hooks, all_probes_active)
+/*
+ * __alloc_pages_slowpath() is static and may be inlined (Debian's arm64
+ * 6.12 is built that way): there, it must be reported as missing with the
+ * one feature it disables.
+ */
+static bool slowpath_probed(void)
+{
+	char buf[4096];
+
+	return !oomx_read_file(OOMX_DEBUGFS "status", buf, sizeof(buf)) &&
+	       strstr(buf, "hook __alloc_pages_slowpath active");
+}
+
+TEST_F(hooks, probes_active_or_reported)
 {
 	char buf[4096];
 
 	ASSERT_EQ(0, oomx_read_file(OOMX_DEBUGFS "status", buf, sizeof(buf)));
-	EXPECT_EQ(NULL, strstr(buf, "missing")) TH_LOG("%s", buf);
+	EXPECT_NE(NULL, strstr(buf, "hook out_of_memory active"));
+	EXPECT_NE(NULL, strstr(buf, "hook oom_kill_process active"));
+	EXPECT_NE(NULL, strstr(buf, "hook __oom_kill_process active"));
 	EXPECT_NE(NULL, strstr(buf, "hook try_to_free_pages active"));
 	EXPECT_NE(NULL, strstr(buf, "hook try_to_free_mem_cgroup_pages active"));
 	EXPECT_NE(NULL, strstr(buf, "hook mem_cgroup_out_of_memory active"));
-	EXPECT_NE(NULL, strstr(buf, "hook __alloc_pages_slowpath active"));
+	if (!slowpath_probed())
+		EXPECT_NE(NULL, strstr(buf, "hook __alloc_pages_slowpath missing (-2): allocation stall telemetry disabled"))
+			TH_LOG("%s", buf);
 }
 
 TEST_F(hooks, idle_telemetry_stays_still)
@@ -149,7 +166,9 @@ TEST_F_TIMEOUT(hooks, global_pressure_in_record, 300)
 	rec = oomx_last_decision();
 	EXPECT_STREQ("kill", oomx_field(rec, "action")) TH_LOG("%s", rec);
 	EXPECT_GT(strtol(oomx_field(rec, "direct_reclaims"), NULL, 10), 0) TH_LOG("%s", rec);
-	EXPECT_GT(strtol(oomx_field(rec, "slowpath_allocs"), NULL, 10), 0) TH_LOG("%s", rec);
+	if (slowpath_probed())
+		EXPECT_GT(strtol(oomx_field(rec, "slowpath_allocs"), NULL, 10), 0)
+			TH_LOG("%s", rec);
 	hog_stop(&h);
 }
 
