@@ -161,7 +161,7 @@ TEST_F_TIMEOUT(hooks, global_pressure_in_record, 300)
 	const char *rec;
 
 	ASSERT_GT(h.pid, 0);
-	ASSERT_EQ(0, oom_trigger(avail_mb() + avail * 20 / 100, 120000));
+	ASSERT_EQ(0, oom_trigger(avail_mb() + avail * 40 / 100, 120000));
 	EXPECT_GT(reclaim_val("direct_reclaim", "count"), d0);
 	rec = oomx_last_decision();
 	EXPECT_STREQ("kill", oomx_field(rec, "action")) TH_LOG("%s", rec);
@@ -230,7 +230,7 @@ TEST_F_TIMEOUT(hooks, memcg_and_global_oom_together, 300)
 	ASSERT_GT(bystander.pid, 0);
 	ooms = start_memcg_ooms(10);
 	ASSERT_GT(ooms, 0);
-	ASSERT_EQ(0, oom_trigger(avail_mb() + avail * 20 / 100, 120000));
+	ASSERT_EQ(0, oom_trigger_until(avail_mb() + avail * 40 / 100, 120000, true));
 	ASSERT_EQ(ooms, waitpid(ooms, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	reap_children();
@@ -265,7 +265,7 @@ TEST(missing_probe_degrades_only_its_feature)
 	avail = avail_mb();
 	h = hog_start(avail * 40 / 100, 0, HOG_PLAIN);
 	ASSERT_GT(h.pid, 0);
-	ASSERT_EQ(0, oom_trigger(avail_mb() + avail * 20 / 100, 120000));
+	ASSERT_EQ(0, oom_trigger(avail_mb() + avail * 40 / 100, 120000));
 	EXPECT_EQ(kills0 + 1, oomx_stat("kills"));
 	EXPECT_EQ(d0, reclaim_val("direct_reclaim", "count"));
 	hog_stop(&h);

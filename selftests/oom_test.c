@@ -112,13 +112,13 @@ static void start_hogs(struct __test_metadata *_metadata,
 }
 
 /*
- * Ask for what is left plus half of what hog @frees holds: one OOM is
- * certain, and freeing that one hog is enough, so a second kill would be
- * a wrong choice, not a side effect of the sizing.
+ * At most what is left plus what hog @frees holds: an OOM is certain, and
+ * oom_trigger() stops at the first kill, so a second kill would be a wrong
+ * choice, not a side effect of the sizing.
  */
 static long oom_want_mb(FIXTURE_DATA(oom) *self, int frees)
 {
-	return avail_mb() + self->avail * hog_pct[frees] / 200;
+	return avail_mb() + self->avail * hog_pct[frees] / 100;
 }
 
 static void force_oom(struct __test_metadata *_metadata,

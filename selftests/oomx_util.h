@@ -331,28 +331,42 @@ static inline void reap_children(void)
 }
 
 /*
- * Allocate @mb MiB more than is available, in a child marked -1000 so it
- * is never the victim, forcing exactly one global OOM.  Returns the
- * child's exit status (0 when it got all its memory), or -1.
+ * Force one global OOM: a child marked -1000 (never the victim) touches up
+ * to @mb MiB, a MiB at a time, and stops as soon as /proc/vmstat oom_kill
+ * moves.  The fault that hit the OOM returns only once memory is back, so
+ * exactly one OOM event is forced, however far MemAvailable was from the
+ * truth.  Returns 0 when a kill was seen, 5 when @mb was allocated with no
+ * OOM, or -1 on timeout.
  */
-static inline int oom_trigger(size_t mb, long timeout_ms)
+static inline long kill_count(bool oomx_only)
+{
+	return oomx_only ? oomx_stat("kills") : vmstat_oom_kill();
+}
+
+/* @oomx_only: stop at oomx's kill (memcg OOM kills move vmstat too). */
+static inline int oom_trigger_until(size_t mb, long timeout_ms, bool oomx_only)
 {
 	long deadline = oomx_now_ms() + timeout_ms;
 	int status;
 	pid_t pid = fork();
 
 	if (pid == 0) {
-		size_t len = mb * MB;
+		long kills = kill_count(oomx_only);
+		size_t i;
 		char *p;
 
 		if (set_oom_score_adj(0, -1000))
 			_exit(2);
-		p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		p = mmap(NULL, mb * MB, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (p == MAP_FAILED)
 			_exit(3);
-		touch_mem(p, len);
-		_exit(0);
+		for (i = 0; i < mb; i++) {
+			touch_mem(p + i * MB, MB);
+			if (kill_count(oomx_only) != kills)
+				_exit(0);
+		}
+		_exit(5);
 	}
 	if (pid < 0)
 		return -1;
@@ -366,6 +380,11 @@ static inline int oom_trigger(size_t mb, long timeout_ms)
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	return -1;
+}
+
+static inline int oom_trigger(size_t mb, long timeout_ms)
+{
+	return oom_trigger_until(mb, timeout_ms, false);
 }
 
 /* MiB the next allocation can take before the kernel must reclaim hard. */
