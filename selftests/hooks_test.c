@@ -230,7 +230,7 @@ TEST_F_TIMEOUT(hooks, memcg_and_global_oom_together, 300)
 	ASSERT_GT(bystander.pid, 0);
 	ooms = start_memcg_ooms(10);
 	ASSERT_GT(ooms, 0);
-	ASSERT_EQ(0, oom_trigger_until(avail_mb() + avail * 40 / 100, 120000, true));
+	ASSERT_EQ(0, oom_trigger_until(avail_mb() + avail * 40 / 100, 120000, true, 1));
 	ASSERT_EQ(ooms, waitpid(ooms, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	reap_children();

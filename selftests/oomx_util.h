@@ -169,6 +169,12 @@ static inline long meminfo_kb(const char *key)
 	return p ? strtol(p + strlen(key) + 1, NULL, 10) : -1;
 }
 
+/* The value of key= in a decision line ("" if absent). */
+static inline const char *oomx_field(const char *line, const char *key);
+
+/* The last decision once its reap= is no longer "pending" (or timeout). */
+static inline const char *oomx_settled_decision(long timeout_ms);
+
 /* The last line of the decision records, or "" if there is none. */
 static inline const char *oomx_last_decision(void)
 {
@@ -206,6 +212,19 @@ static inline const char *oomx_field(const char *line, const char *key)
 	memcpy(val, p, n);
 	val[n] = '\0';
 	return val;
+}
+
+static inline const char *oomx_settled_decision(long timeout_ms)
+{
+	long deadline = oomx_now_ms() + timeout_ms;
+	const char *rec = oomx_last_decision();
+
+	while (!strcmp(oomx_field(rec, "reap"), "pending") &&
+	       oomx_now_ms() < deadline) {
+		oomx_sleep_ms(20);
+		rec = oomx_last_decision();
+	}
+	return rec;
 }
 
 static inline int set_oom_score_adj(pid_t pid, int adj)
@@ -343,8 +362,12 @@ static inline long kill_count(bool oomx_only)
 	return oomx_only ? oomx_stat("kills") : vmstat_oom_kill();
 }
 
-/* @oomx_only: stop at oomx's kill (memcg OOM kills move vmstat too). */
-static inline int oom_trigger_until(size_t mb, long timeout_ms, bool oomx_only)
+/*
+ * Stop after @nkills kills; @oomx_only: count oomx's kills only (memcg OOM
+ * kills move vmstat too).
+ */
+static inline int oom_trigger_until(size_t mb, long timeout_ms, bool oomx_only,
+				    long nkills)
 {
 	long deadline = oomx_now_ms() + timeout_ms;
 	int status;
@@ -363,7 +386,7 @@ static inline int oom_trigger_until(size_t mb, long timeout_ms, bool oomx_only)
 			_exit(3);
 		for (i = 0; i < mb; i++) {
 			touch_mem(p + i * MB, MB);
-			if (kill_count(oomx_only) != kills)
+			if (kill_count(oomx_only) - kills >= nkills)
 				_exit(0);
 		}
 		_exit(5);
@@ -384,7 +407,7 @@ static inline int oom_trigger_until(size_t mb, long timeout_ms, bool oomx_only)
 
 static inline int oom_trigger(size_t mb, long timeout_ms)
 {
-	return oom_trigger_until(mb, timeout_ms, false);
+	return oom_trigger_until(mb, timeout_ms, false, 1);
 }
 
 /* MiB the next allocation can take before the kernel must reclaim hard. */
