@@ -200,17 +200,6 @@ static int bench_score(int n, int repeat)
 	return 0;
 }
 
-static int throttle(pid_t pid)
-{
-	char buf[32];
-
-	mkdir(SLOW_CG, 0755);
-	if (oomx_write_file(SLOW_CG "/cpu.max", "1000 1000000"))
-		return -1;
-	snprintf(buf, sizeof(buf), "%d", pid);
-	return oomx_write_file(SLOW_CG "/cgroup.procs", buf);
-}
-
 static int stall_runs(bool stuck, int repeat, double *out)
 {
 	struct hog b = ballast(VICTIM_MB * 3), v;
@@ -218,7 +207,7 @@ static int stall_runs(bool stuck, int repeat, double *out)
 
 	for (i = 0; i < repeat; i++) {
 		v = hog_start(VICTIM_MB, 0, HOG_PLAIN);
-		if (stuck && throttle(v.pid))
+		if (stuck && throttle_in(SLOW_CG, v.pid))
 			return -1;
 		out[i] = alloc_stall_ms(avail_mb() + OVERSHOOT_MB);
 		oomx_write_file(SLOW_CG "/cpu.max", "max 100000");

@@ -33,19 +33,25 @@ rel61=$(resolve linux-image-amd64 linux-image-)
 rel612=$(resolve linux-image-6.12-cloud-amd64 linux-image-)
 log "Debian kernels: 6.1 -> $rel61, 6.12 -> $rel612"
 
+# apt-get install what of "$@" is not installed yet.
+apt_install() {
+	local p
+	local -a need=()
+
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+			need+=("$p")
+	done
+	[ ${#need[@]} -gt 0 ] || return 0
+	log "apt-get install ${need[*]}"
+	apt-get install -y -qq --no-install-recommends "${need[@]}" >&2 ||
+		die "apt-get install ${need[*]} failed"
+}
+
 pkgs=(qemu-system-x86 busybox-static cpio kmod dkms sparse rsync python3
       gcc make libc6-dev bc bison flex libelf-dev libssl-dev xz-utils
       linux-source-6.12 "linux-headers-$rel61" "linux-headers-$rel612")
-need=()
-for p in "${pkgs[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
-		need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-	log "apt-get install ${need[*]}"
-	apt-get install -y -qq --no-install-recommends "${need[@]}" >&2 ||
-		die "apt-get install failed"
-fi
+apt_install "${pkgs[@]}"
 
 # Kernel images are unpacked into the cache, not installed: the guests boot
 # them, the build machine never does.
@@ -74,16 +80,7 @@ if ! dpkg --print-foreign-architectures | grep -qx arm64; then
 	dpkg --add-architecture arm64
 	apt-get update -qq >&2 || die "apt-get update failed"
 fi
-need=()
-for p in gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
-		need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-	log "apt-get install ${need[*]}"
-	apt-get install -y -qq --no-install-recommends "${need[@]}" >&2 ||
-		die "apt-get install ${need[*]} failed"
-fi
+apt_install gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm
 fetch_headers_arm64() {
 	local rel=$1 dir="$OOMX_CACHE/arm64-headers-$1" hdr link
 	hdr="$dir/usr/src/linux-headers-$rel"

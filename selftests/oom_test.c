@@ -25,16 +25,9 @@ static bool wait_dead(pid_t pid, long timeout_ms)
 	return !pid_alive(pid);
 }
 
-/* Put @pid in a cgroup that may run 1 ms a second: it cannot exit fast. */
 static int throttle(pid_t pid)
 {
-	char buf[32];
-
-	mkdir(SLOW_CG, 0755);
-	if (oomx_write_file(SLOW_CG "/cpu.max", "1000 1000000"))
-		return -1;
-	snprintf(buf, sizeof(buf), "%d", pid);
-	return oomx_write_file(SLOW_CG "/cgroup.procs", buf);
+	return throttle_in(SLOW_CG, pid);
 }
 
 static void unthrottle(void)

@@ -410,6 +410,23 @@ static inline int oom_trigger(size_t mb, long timeout_ms)
 	return oom_trigger_until(mb, timeout_ms, false, 1);
 }
 
+/*
+ * Put @pid in cgroup @cg, created if need be, allowed 1 ms of CPU a
+ * second: a victim there cannot run its exit path in any useful time.
+ */
+static inline int throttle_in(const char *cg, pid_t pid)
+{
+	char path[256], buf[32];
+
+	mkdir(cg, 0755);
+	snprintf(path, sizeof(path), "%s/cpu.max", cg);
+	if (oomx_write_file(path, "1000 1000000"))
+		return -1;
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
+	snprintf(buf, sizeof(buf), "%d", pid);
+	return oomx_write_file(path, buf);
+}
+
 /* MiB the next allocation can take before the kernel must reclaim hard. */
 static inline long avail_mb(void)
 {
