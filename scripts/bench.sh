@@ -10,12 +10,7 @@ top=$(cd "$here/.." && pwd)
 . "$here/lib.sh"
 
 "$here/setup.sh"
-. "$OOMX_CACHE/kernels.env"
-case "${OOMX_BENCH_KERNEL:-deb6.12}" in
-deb6.1) kdir=$K_deb6_1_KDIR image=$K_deb6_1_IMAGE ;;
-deb6.12) kdir=$K_deb6_12_KDIR image=$K_deb6_12_IMAGE ;;
-*) die "OOMX_BENCH_KERNEL is deb6.1 or deb6.12" ;;
-esac
+pick_kernel "${OOMX_BENCH_KERNEL:-deb6.12}"
 work=$(mktemp -d "${TMPDIR:-/tmp}/oomx-bench.XXXXXX")
 rsync -a --exclude .git "$top/" "$work/src/"
 make -s -C "$work/src" KDIR="$kdir" modules > "$work/build.log" 2>&1 ||

@@ -9,18 +9,13 @@ top=$(cd "$here/.." && pwd)
 . "$here/lib.sh"
 
 "$here/setup.sh"
-. "$OOMX_CACHE/kernels.env"
 ksrc=$(ls -d "$OOMX_CACHE"/linux-source-6.12-*/ 2>/dev/null | head -n1) || true
 if [ -z "$ksrc" ]; then
 	# The demo needs only kselftest's header for its helper: unpack it.
 	"$here/kernel-debug.sh" --unpack-only > /dev/null
 	ksrc=$(ls -d "$OOMX_CACHE"/linux-source-6.12-*/ | head -n1)
 fi
-case "${OOMX_DEMO_KERNEL:-deb6.12}" in
-deb6.1) kdir=$K_deb6_1_KDIR image=$K_deb6_1_IMAGE ;;
-deb6.12) kdir=$K_deb6_12_KDIR image=$K_deb6_12_IMAGE ;;
-*) die "OOMX_DEMO_KERNEL is deb6.1 or deb6.12" ;;
-esac
+pick_kernel "${OOMX_DEMO_KERNEL:-deb6.12}"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/oomx-demo.XXXXXX")
 rsync -a --exclude .git "$top/" "$work/src/"
