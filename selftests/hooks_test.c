@@ -180,10 +180,11 @@ static pid_t start_memcg_ooms(int n)
 	if (pid == 0) {
 		int i, status, killed = 0;
 
-		for (i = 0; i < n; i++)
-			if (WIFSIGNALED(status = run_in_cgroup(CG, alloc_32m)) &&
-			    WTERMSIG(status) == SIGKILL)
+		for (i = 0; i < n; i++) {
+			status = run_in_cgroup(CG, alloc_32m);
+			if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
 				killed++;
+		}
 		_exit(killed == n ? 0 : 1);
 	}
 	return pid;

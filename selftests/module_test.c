@@ -17,7 +17,7 @@ static bool dmesg_has(const char *needle)
 	if (n < 0)
 		return false;
 	buf[n] = '\0';
-	return strstr(buf, needle) != NULL;
+	return !!strstr(buf, needle);
 }
 
 FIXTURE(loaded) {
@@ -101,7 +101,7 @@ TEST_F(loaded, bad_values_rejected_old_kept)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bad_cases); i++) {
 		const struct bad_case *c = &bad_cases[i];
 
 		EXPECT_EQ(-EINVAL, oomx_param_write(c->param, c->value))

@@ -57,7 +57,7 @@ FIXTURE_SETUP(oom)
 	int i;
 
 	for (i = 0; i < 3; i++)
-		self->h[i].pid = self->h[i].sharer = -1;
+		self->h[i] = (struct hog){ -1, -1 };
 	if (oomx_loaded())
 		ASSERT_EQ(0, oomx_unload());
 	ASSERT_EQ(0, oomx_load(variant->dry_run ? "dry_run=1" : NULL));
@@ -253,7 +253,8 @@ TEST_F_TIMEOUT(oom, reaper_frees_memory_of_stuck_victim, 300)
 	EXPECT_GE(reaped_kb, size_kb / 2) TH_LOG("reaped %ld of %ld kB", reaped_kb, size_kb);
 	EXPECT_EQ(self->reaps + 1, oomx_stat("reaps"));
 	/* The allocator completed while the victim was still not gone. */
-	EXPECT_TRUE(pid_alive(self->h[0].pid)) TH_LOG("victim exited on its own: test proves nothing");
+	EXPECT_TRUE(pid_alive(self->h[0].pid))
+		TH_LOG("victim exited on its own: test proves nothing");
 	unthrottle();
 	EXPECT_TRUE(wait_dead(self->h[0].pid, 20000));
 	EXPECT_TRUE(pid_alive(self->h[1].pid));
@@ -282,7 +283,8 @@ TEST_F_TIMEOUT(oom, fallback_to_stock_killer, 300)
 	EXPECT_EQ(self->fallbacks + 1, oomx_stat("fallbacks"));
 	EXPECT_EQ(self->kills + 1, oomx_stat("kills"));
 	EXPECT_EQ(self->stock + 1, oomx_stat("stock_kills"));
-	EXPECT_TRUE(wait_dead(self->h[1].pid, 20000)) TH_LOG("stock killer did not take the next task");
+	EXPECT_TRUE(wait_dead(self->h[1].pid, 20000))
+		TH_LOG("stock killer did not take the next task");
 	EXPECT_TRUE(pid_alive(self->h[2].pid));
 	rec = oomx_last_decision();
 	snprintf(rec_copy, sizeof(rec_copy), "%s", rec);

@@ -8,7 +8,6 @@
 #ifndef OOMX_UTIL_H
 #define OOMX_UTIL_H
 
-
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -206,7 +205,7 @@ static inline const char *oomx_field(const char *line, const char *key)
 		p = line - 1;
 	}
 	p += strlen(pat);
-	n = strcspn(p, " \n");
+	n = strcspn(p, "\n ");
 	if (n >= sizeof(val))
 		n = sizeof(val) - 1;
 	memcpy(val, p, n);
@@ -339,7 +338,7 @@ static inline void hog_stop(struct hog *h)
 		kill(h->pid, SIGKILL);
 		waitpid(h->pid, NULL, 0);
 	}
-	h->pid = h->sharer = -1;
+	*h = (struct hog){ -1, -1 };
 }
 
 /* Reap a dead child without blocking, so it leaves /proc. */
