@@ -553,7 +553,6 @@ static int oomx_oom_notify(struct notifier_block *nb, unsigned long action,
 	unsigned long *freed = data;
 	struct oomx_oc_snap snap = {};
 	struct oomx_trigger t = {};
-	u64 vseq;
 	enum oomx_defer d;
 
 	oomx_count(OOMX_C_EVENTS, 1);
@@ -568,7 +567,7 @@ static int oomx_oom_notify(struct notifier_block *nb, unsigned long action,
 	t.current_exiting = oomx_current_exiting();
 	t.panic_on_oom = READ_ONCE(oomx_mirror.panic_on_oom) != 0;
 	t.kill_allocating = READ_ONCE(oomx_mirror.kill_allocating) != 0;
-	t.victim_in_flight = oomx_victim_in_flight(&t.victim_deadline_ns, &vseq);
+	t.victim_in_flight = oomx_victim_in_flight(&t.victim_deadline_ns);
 	t.handoff_pending = oomx_handoff_pending();
 
 	d = oomx_trigger_decide(&t);

@@ -91,14 +91,13 @@ void oomx_reaper_queue(struct task_struct *tsk, struct mm_struct *mm,
 	wake_up(&oomx_reaper_wait);
 }
 
-bool oomx_victim_in_flight(u64 *deadline_ns, u64 *seq)
+bool oomx_victim_in_flight(u64 *deadline_ns)
 {
 	bool ret = false;
 
 	spin_lock(&oomx_victim_lock);
 	if (oomx_victim.task && !oomx_mm_test(oomx_victim.mm, MMF_OOM_SKIP)) {
 		*deadline_ns = oomx_victim.deadline_ns;
-		*seq = oomx_victim.seq;
 		ret = true;
 	}
 	spin_unlock(&oomx_victim_lock);

@@ -174,6 +174,16 @@ static int oomx_memcg_oom(struct kprobe *kp, struct pt_regs *regs)
 	return 0;
 }
 
+/* One finished reclaim (or stall) of kind @k, on this CPU. */
+static void oomx_pcpu_add(enum oomx_rstat k, u64 ns, u64 reclaimed,
+			  u64 requested)
+{
+	this_cpu_inc(oomx_pcpu.s[k].count);
+	this_cpu_add(oomx_pcpu.s[k].ns, ns);
+	this_cpu_add(oomx_pcpu.s[k].reclaimed, reclaimed);
+	this_cpu_add(oomx_pcpu.s[k].requested, requested);
+}
+
 /* Per-call state of a kretprobe instance. */
 struct oomx_rp_data {
 	u64 t0;
@@ -196,10 +206,7 @@ static int oomx_direct_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	struct oomx_rp_data *d = (void *)ri->data;
 	u64 ns = oomx_now_ns() - d->t0, got = regs_return_value(regs);
 
-	this_cpu_inc(oomx_pcpu.s[OOMX_RS_DIRECT].count);
-	this_cpu_add(oomx_pcpu.s[OOMX_RS_DIRECT].ns, ns);
-	this_cpu_add(oomx_pcpu.s[OOMX_RS_DIRECT].reclaimed, got);
-	this_cpu_add(oomx_pcpu.s[OOMX_RS_DIRECT].requested, d->requested);
+	oomx_pcpu_add(OOMX_RS_DIRECT, ns, got, d->requested);
 	oomx_task_add(ns, got, d->requested);
 	return 0;
 }
@@ -224,10 +231,7 @@ static int oomx_memcg_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	struct oomx_slot *s;
 	bool fresh;
 
-	this_cpu_inc(oomx_pcpu.s[OOMX_RS_MEMCG].count);
-	this_cpu_add(oomx_pcpu.s[OOMX_RS_MEMCG].ns, ns);
-	this_cpu_add(oomx_pcpu.s[OOMX_RS_MEMCG].reclaimed, got);
-	this_cpu_add(oomx_pcpu.s[OOMX_RS_MEMCG].requested, d->requested);
+	oomx_pcpu_add(OOMX_RS_MEMCG, ns, got, d->requested);
 	s = oomx_slot(oomx_memcg_slots, d->memcg_key, &fresh);
 	if (s)
 		oomx_slot_add(s, ns, got, d->requested);
@@ -445,11 +449,6 @@ void oomx_hooks_exit(void)
 			unregister_kretprobe(&h->rp);
 		h->active = false;
 	}
-}
-
-bool oomx_hook_active(enum oomx_hook h)
-{
-	return oomx_hooks[h].active;
 }
 
 /* The OOM context, if the out_of_memory() in progress is current's. */

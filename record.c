@@ -89,19 +89,16 @@ void oomx_record_commit(struct oomx_record *r)
 }
 
 /* Apply @fn to record @seq if it is still in the ring. */
-bool oomx_record_update(u64 seq, void (*fn)(struct oomx_record *r, void *arg),
+void oomx_record_update(u64 seq, void (*fn)(struct oomx_record *r, void *arg),
 			void *arg)
 {
 	struct oomx_record *r = &oomx_ring[seq & (OOMX_RECORDS - 1)];
 	unsigned long flags;
-	bool found;
 
 	spin_lock_irqsave(&oomx_ring_lock, flags);
-	found = r->seq == seq;
-	if (found)
+	if (r->seq == seq)
 		fn(r, arg);
 	spin_unlock_irqrestore(&oomx_ring_lock, flags);
-	return found;
 }
 
 /*

@@ -63,6 +63,21 @@ static void report(const char *what, const char *unit, double *v, int n)
 	printf(fmt, what, v[0], med, v[n - 1], unit, n);
 }
 
+/* "PREFIX: A", "PREFIX: B" and "PREFIX: ratio" lines for one comparison. */
+static void report_pair(const char *prefix, const char *unit,
+			const char *a_name, double *a, const char *b_name,
+			double *b, const char *ratio_name, double *ratio, int n)
+{
+	char what[96];
+
+	snprintf(what, sizeof(what), "%s: %s", prefix, a_name);
+	report(what, unit, a, n);
+	snprintf(what, sizeof(what), "%s: %s", prefix, b_name);
+	report(what, unit, b, n);
+	snprintf(what, sizeof(what), "%s: %s", prefix, ratio_name);
+	report(what, "x", ratio, n);
+}
+
 static int filler_fn(void *arg)
 {
 	(void)arg;
@@ -191,12 +206,9 @@ static int bench_score(int n, int repeat)
 		fprintf(stderr, "no timed OOM events\n");
 		return 1;
 	}
-	snprintf(what, sizeof(what), "score %5d tasks: oomx scan", n);
-	report(what, "us", ox, got);
-	snprintf(what, sizeof(what), "score %5d tasks: stock select", n);
-	report(what, "us", st, got);
-	snprintf(what, sizeof(what), "score %5d tasks: ratio oomx/stock", n);
-	report(what, "x", ratio, got);
+	snprintf(what, sizeof(what), "score %5d tasks", n);
+	report_pair(what, "us", "oomx scan", ox, "stock select", st,
+		    "ratio oomx/stock", ratio, got);
 	return 0;
 }
 
@@ -330,7 +342,6 @@ static int overhead_pair(const char *what, int repeat, bool populate,
 	double *off = calloc(repeat, sizeof(double));
 	double *on = calloc(repeat, sizeof(double));
 	pid_t rec = reclaim ? start_reclaimer() : 0;
-	char name[80];
 	int i;
 
 	/* Alternate which runs first, so drift within a round cancels out. */
@@ -353,12 +364,8 @@ static int overhead_pair(const char *what, int repeat, bool populate,
 		stop_reclaimer(rec);
 	to_thousands(off, repeat);
 	to_thousands(on, repeat);
-	snprintf(name, sizeof(name), "%s: not loaded", what);
-	report(name, "kpg/s", off, repeat);
-	snprintf(name, sizeof(name), "%s: oomx loaded", what);
-	report(name, "kpg/s", on, repeat);
-	snprintf(name, sizeof(name), "%s: ratio loaded/not", what);
-	report(name, "x", ratio, repeat);
+	report_pair(what, "kpg/s", "not loaded", off, "oomx loaded", on,
+		    "ratio loaded/not", ratio, repeat);
 	return 0;
 }
 

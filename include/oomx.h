@@ -89,7 +89,6 @@ void oomx_reclaim_show(struct seq_file *m);
 
 int oomx_hooks_init(void);
 void oomx_hooks_exit(void);
-bool oomx_hook_active(enum oomx_hook h);
 bool oomx_oc_current(struct oomx_oc_snap *snap);
 void oomx_hooks_show(struct seq_file *m);
 
@@ -170,7 +169,7 @@ static inline void oomx_count(enum oomx_counter c, long n)
 
 struct oomx_record *oomx_record_begin(void);
 void oomx_record_commit(struct oomx_record *r);
-bool oomx_record_update(u64 seq, void (*fn)(struct oomx_record *r, void *arg),
+void oomx_record_update(u64 seq, void (*fn)(struct oomx_record *r, void *arg),
 			void *arg);
 void oomx_record_stock_kill(int tgid);		/* probe context */
 void oomx_record_stock_select(u64 ns);		/* probe context */
@@ -187,7 +186,7 @@ int oomx_reaper_start(void);
 void oomx_reaper_stop(void);
 void oomx_reaper_queue(struct task_struct *tsk, struct mm_struct *mm,
 		       bool can_reap, u64 seq, u64 t_trigger_ns);
-bool oomx_victim_in_flight(u64 *deadline_ns, u64 *seq);
+bool oomx_victim_in_flight(u64 *deadline_ns);
 void oomx_victim_fallback(void);
 bool oomx_handoff_pending(void);
 void oomx_take_handoff(void);
