@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * oomx policy: pure functions over struct oomx_cand / oomx_sel /
- * oomx_trigger.  No locking, no kernel state: the same inputs always give
- * the same answer, which is what lets KUnit pin the behaviour down and what
- * lets "classic" promise to match the kernel's own choice.
+ * oomx policy: pure functions over the structs in oomx_policy.h.  No
+ * locking, no kernel state: the same inputs always give the same answer,
+ * which is what lets KUnit pin the behaviour down and what lets
+ * "classic" promise to match the kernel's own choice.
  */
 #include <linux/errno.h>
 #include <linux/kernel.h>
+#include <linux/minmax.h>
 #include <linux/overflow.h>
 #include <linux/string.h>
+#include <linux/time64.h>
 
 #include "oomx_policy.h"
 
@@ -22,62 +24,98 @@ static const char * const oomx_policy_names[OOMX_POLICY_NR] = {
 #define OOMX_ADJ_FIRST_SHIFT	44
 #define OOMX_ADJ_FIRST_MEM_MAX	((1UL << OOMX_ADJ_FIRST_SHIFT) - 1)
 
-static unsigned long oomx_mem_pages(const struct oomx_cand *c)
+/* oom_badness()'s "adj *= totalpages / 1000", saturated instead of wrapped. */
+static long oomx_adj_term(short adj, unsigned long totalpages)
 {
-	unsigned long sum;
+	unsigned long unit = totalpages / 1000;
+	long term;
 
-	/* Saturate rather than wrap: a wrapped sum would pick a tiny task. */
-	if (check_add_overflow(c->rss, c->swapents, &sum) ||
-	    check_add_overflow(sum, c->pgtables, &sum))
-		return ULONG_MAX;
-	return sum;
+	if (unit > LONG_MAX ||
+	    check_mul_overflow((long)adj, (long)unit, &term))
+		return adj > 0 ? LONG_MAX : LONG_MIN + 1;
+	return term;
+}
+
+/**
+ * oomx_classic_points - the kernel's oom_badness() from its parts
+ * @mem: resident pages + swap entries + page-table pages
+ * @adj: oom_score_adj
+ * @totalpages: RAM + swap the allocation may use
+ *
+ * Equal to oom_badness() for every input that does not overflow; where the
+ * kernel would wrap, this saturates.  LONG_MIN for adj -1000, as the kernel.
+ */
+long oomx_classic_points(unsigned long mem, short adj, unsigned long totalpages)
+{
+	long points = mem > LONG_MAX ? LONG_MAX : (long)mem;
+	long term;
+
+	if (adj <= OOMX_SCORE_ADJ_MIN)
+		return LONG_MIN;
+	term = oomx_adj_term(adj, totalpages);
+	if (check_add_overflow(points, term, &points))
+		points = term > 0 ? LONG_MAX : LONG_MIN + 1;
+	return points == LONG_MIN ? LONG_MIN + 1 : points;
+}
+
+/**
+ * oomx_mem_from_classic - the memory part of an oom_badness() value
+ * @points: what oom_badness() returned (not LONG_MIN)
+ * @adj: the oom_score_adj it used
+ * @totalpages: the totalpages it was given
+ *
+ * oom_badness() adds adj * (totalpages / 1000) to the memory footprint;
+ * this takes it off again, so that policies that weigh memory and adj
+ * differently can be computed from the value the kernel already has.
+ */
+unsigned long oomx_mem_from_classic(long points, short adj,
+				    unsigned long totalpages)
+{
+	long mem;
+
+	if (check_sub_overflow(points, oomx_adj_term(adj, totalpages), &mem))
+		return points > 0 ? LONG_MAX : 0;
+	return mem > 0 ? mem : 0;
 }
 
 /**
  * oomx_score - badness of one candidate under @policy
- * @c: the candidate
+ * @c: the candidate (->mem, ->adj, ->classic, ->flags)
  * @policy: scoring policy
- * @totalpages: RAM + swap the allocation may use (normalises oom_score_adj)
+ * @totalpages: RAM + swap the allocation may use
  *
- * Returns LONG_MIN for a task that must not be chosen.  For the classic
- * policy the result equals the kernel's oom_badness() for every input that
- * does not overflow; where the kernel would wrap, oomx saturates.
+ * Returns LONG_MIN for a task that must not be chosen (the kernel's
+ * verdict included), otherwise a value below LONG_MAX, which the kernel
+ * reserves for oom_task_origin() tasks (swapoff, KSM unmerge).
  */
 long oomx_score(const struct oomx_cand *c, enum oomx_policy policy,
 		unsigned long totalpages)
 {
 	unsigned long mem;
-	long points, adj_term;
+	long points;
 
-	if (c->flags & (OOMX_CAND_UNKILLABLE | OOMX_CAND_NO_MM |
-			OOMX_CAND_VFORK | OOMX_CAND_MM_SKIP |
-			OOMX_CAND_INELIGIBLE))
+	if ((c->flags & OOMX_CAND_NEVER) || c->adj <= OOMX_SCORE_ADJ_MIN ||
+	    c->classic == LONG_MIN)
 		return LONG_MIN;
-	if (c->adj <= OOMX_SCORE_ADJ_MIN)
-		return LONG_MIN;
-
-	mem = oomx_mem_pages(c);
-	points = mem > LONG_MAX ? LONG_MAX : (long)mem;
 
 	switch (policy) {
 	case OOMX_POLICY_CLASSIC:
-		/* oom_badness(): adj *= totalpages / 1000; points += adj */
-		if (check_mul_overflow((long)c->adj, (long)(totalpages / 1000),
-				       &adj_term))
-			adj_term = c->adj > 0 ? LONG_MAX : LONG_MIN + 1;
-		if (check_add_overflow(points, adj_term, &points))
-			points = adj_term > 0 ? LONG_MAX : LONG_MIN + 1;
-		/* LONG_MIN means "never"; a merely very low score is not that. */
-		return points == LONG_MIN ? LONG_MIN + 1 : points;
+		points = c->classic;
+		break;
 	case OOMX_POLICY_LARGEST:
-		return points;
+		points = c->mem > LONG_MAX ? LONG_MAX : (long)c->mem;
+		break;
 	case OOMX_POLICY_ADJ_FIRST:
-		mem = min(mem, OOMX_ADJ_FIRST_MEM_MAX);
-		return ((long)(c->adj - OOMX_SCORE_ADJ_MIN) <<
-			OOMX_ADJ_FIRST_SHIFT) | (long)mem;
+		mem = min(c->mem, OOMX_ADJ_FIRST_MEM_MAX);
+		points = ((long)(c->adj - OOMX_SCORE_ADJ_MIN) <<
+			  OOMX_ADJ_FIRST_SHIFT) | (long)mem;
+		break;
 	default:
 		return LONG_MIN;
 	}
+	if (points == LONG_MIN)
+		return LONG_MIN + 1;
+	return points == LONG_MAX ? LONG_MAX - 1 : points;
 }
 
 void oomx_sel_init(struct oomx_sel *sel, enum oomx_policy policy,
@@ -87,16 +125,20 @@ void oomx_sel_init(struct oomx_sel *sel, enum oomx_policy policy,
 	sel->policy = policy;
 	sel->totalpages = totalpages;
 	sel->top_max = min_t(unsigned int, top_max, OOMX_TOP_MAX);
-	sel->state = OOMX_SEL_NONE;
 }
 
-/* Keep the best @top_max, best first; a later tie goes first, as it wins. */
+/*
+ * Keep the best @top_max, best first.  Equal scores stay in the order
+ * they came, so a long run of ties (thousands of identical workers) costs
+ * nothing once the list is full; the winner of a tie, which is the last
+ * of them as in the kernel, is in ->best whether or not it is listed.
+ */
 static void oomx_top_insert(struct oomx_sel *sel, const struct oomx_cand *c)
 {
 	unsigned int i, n = sel->nr_top;
 
 	for (i = 0; i < n; i++)
-		if (sel->top[i].points <= c->points)
+		if (sel->top[i].points < c->points)
 			break;
 	if (i >= sel->top_max)
 		return;
@@ -108,111 +150,274 @@ static void oomx_top_insert(struct oomx_sel *sel, const struct oomx_cand *c)
 }
 
 /**
- * oomx_sel_consider - offer one task to the selection
+ * oomx_sel_offer - one candidate of the kernel's scan, through oomx's policy
  * @sel: selection state from oomx_sel_init()
  * @c: the candidate; ->points is filled in
  *
- * Mirrors the kernel's oom_evaluate_task(): unkillable tasks are passed
- * over, an OOM victim that has not been reaped yet aborts the whole scan
- * (the kernel waits for it instead of killing a second task), a victim
- * already reaped is passed over, oom_task_origin() wins outright, and on
- * equal points the later task wins.
- *
- * Returns false when the scan must stop (abort).
+ * The kernel's oom_evaluate_task() keeps the candidate with the highest
+ * points, a later one winning a tie.  oomx scores each candidate with its
+ * policy and keeps, by that same rule, both its own choice (->best, which
+ * the kernel takes when oomx hands it the points) and the classic one
+ * (->best_classic, what the stock killer would take).
  */
-bool oomx_sel_consider(struct oomx_sel *sel, struct oomx_cand *c)
+void oomx_sel_offer(struct oomx_sel *sel, struct oomx_cand *c)
 {
 	sel->nr_seen++;
-	if (sel->state == OOMX_SEL_ABORT)
-		return false;
-	if (c->flags & (OOMX_CAND_UNKILLABLE | OOMX_CAND_INELIGIBLE |
-			OOMX_CAND_VICTIM_DONE))
-		return true;
-	if (c->flags & OOMX_CAND_VICTIM) {
-		sel->state = OOMX_SEL_ABORT;
-		sel->victim = *c;
-		return false;
-	}
-
-	if (c->flags & OOMX_CAND_ORIGIN)
-		c->points = LONG_MAX;
-	else
-		c->points = oomx_score(c, sel->policy, sel->totalpages);
+	c->points = oomx_score(c, sel->policy, sel->totalpages);
 	if (c->points == LONG_MIN)
-		return true;
-
+		return;
 	sel->nr_eligible++;
+	if (!sel->have_best || c->classic >= sel->best_classic.classic)
+		sel->best_classic = *c;
+	if (!sel->have_best || c->points >= sel->best.points)
+		sel->best = *c;
+	sel->have_best = true;
 	oomx_top_insert(sel, c);
-	if (sel->state == OOMX_SEL_NONE || c->points >= sel->victim.points) {
-		sel->victim = *c;
-		sel->state = OOMX_SEL_VICTIM;
-	}
-	return true;
 }
 
-/* The whole selection over an array, in the order the glue would scan. */
+/* The whole selection over an array, in the order the kernel would scan. */
 void oomx_select(struct oomx_sel *sel, struct oomx_cand *c, unsigned int n)
 {
 	unsigned int i;
 
 	for (i = 0; i < n; i++)
-		if (!oomx_sel_consider(sel, &c[i]))
-			break;
+		oomx_sel_offer(sel, &c[i]);
 }
 
 /**
- * oomx_trigger_decide - does oomx act on this OOM event, and if not, why
- * @t: what the glue knows about the event
+ * oomx_event_action - what an out_of_memory() call came to
+ * @f: what oomx's probes saw of the call
  *
- * Every "defer" leaves the event to the kernel, which then does exactly
- * what it would do without oomx.  oomx only claims progress after it has
- * really sent SIGKILL, so it can never livelock the allocator.
+ * Follows out_of_memory()'s own order: OOM notifiers that freed memory,
+ * a dying allocating task, the !__GFP_FS bail-out, the
+ * oom_kill_allocating_task shortcut, then the selection, which either
+ * kills, finds a victim still in flight (itself, or through oomx, which
+ * hands the kernel's kill the victim its scan no longer saw), or finds
+ * nothing.
  */
-enum oomx_defer oomx_trigger_decide(const struct oomx_trigger *t)
+enum oomx_action oomx_event_action(const struct oomx_event_facts *f)
 {
-	if (!t->enabled)
-		return OOMX_DEFER_DISABLED;
-	if (!t->have_context)
-		return OOMX_DEFER_NO_CONTEXT;
-	if (t->sysrq)
-		return OOMX_DEFER_SYSRQ;
-	if (t->victim_in_flight)
-		return t->now_ns >= t->victim_deadline_ns ?
-			OOMX_ACT_FALLBACK : OOMX_DEFER_WAIT;
-	if (t->handoff_pending)
-		return OOMX_DEFER_HANDOFF;
-	if (!t->gfp_fs)
-		return OOMX_DEFER_NOFS;
-	if (t->current_exiting)
-		return OOMX_DEFER_EXITING;
-	if (t->constrained)
-		return OOMX_DEFER_CONSTRAINED;
-	if (t->panic_on_oom)
-		return OOMX_DEFER_PANIC;
-	if (t->kill_allocating)
-		return OOMX_DEFER_ALLOCATING;
-	return OOMX_ACT_PROCEED;
+	if (!f->memcg && !f->sysrq && f->notifier_freed)
+		return OOMX_ACT_NOTIFIER_FREED;
+	if (f->redirected)
+		return OOMX_ACT_IN_FLIGHT;
+	if (f->reached_kill) {
+		if (f->kill_allocating)
+			return OOMX_ACT_ALLOCATING;
+		if (!f->scored_all)
+			return OOMX_ACT_UNSCORED;
+		return f->dry_run ? OOMX_ACT_DRY_RUN : OOMX_ACT_KILL;
+	}
+	if (f->current_marked)
+		return OOMX_ACT_EXITING;
+	if (!f->memcg && !f->gfp_fs)
+		return OOMX_ACT_NOFS;
+	return f->progress ? OOMX_ACT_IN_FLIGHT : OOMX_ACT_NO_VICTIM;
 }
 
-static const char * const oomx_defer_names[OOMX_DEFER_NR] = {
-	[OOMX_ACT_PROCEED] = "proceed",
-	[OOMX_DEFER_DISABLED] = "disabled",
-	[OOMX_DEFER_NO_CONTEXT] = "no_context",
-	[OOMX_DEFER_SYSRQ] = "sysrq",
-	[OOMX_DEFER_NOFS] = "nofs",
-	[OOMX_DEFER_EXITING] = "current_exiting",
-	[OOMX_DEFER_CONSTRAINED] = "constrained",
-	[OOMX_DEFER_PANIC] = "panic_on_oom",
-	[OOMX_DEFER_ALLOCATING] = "oom_kill_allocating_task",
-	[OOMX_DEFER_HANDOFF] = "handoff",
-	[OOMX_DEFER_WAIT] = "victim_in_flight",
-	[OOMX_ACT_FALLBACK] = "fallback",
-	[OOMX_DEFER_NO_VICTIM] = "no_victim",
+static const char * const oomx_action_names[OOMX_ACT_NR] = {
+	[OOMX_ACT_KILL] = "kill",
+	[OOMX_ACT_DRY_RUN] = "dry_run",
+	[OOMX_ACT_UNSCORED] = "unscored",
+	[OOMX_ACT_ALLOCATING] = "kill_allocating_task",
+	[OOMX_ACT_EXITING] = "current_exiting",
+	[OOMX_ACT_NOTIFIER_FREED] = "notifier_freed",
+	[OOMX_ACT_NOFS] = "nofs",
+	[OOMX_ACT_IN_FLIGHT] = "victim_in_flight",
+	[OOMX_ACT_NO_VICTIM] = "no_victim",
 };
 
-const char *oomx_defer_name(enum oomx_defer d)
+const char *oomx_action_name(enum oomx_action a)
 {
-	return d < OOMX_DEFER_NR ? oomx_defer_names[d] : "unknown";
+	return a < OOMX_ACT_NR ? oomx_action_names[a] : "unknown";
+}
+
+/**
+ * oomx_reap_due_ns - when the reaper may unmap a victim's memory
+ * @t_kill_ns: when the victim was killed
+ * @robust: what oomx found of its robust futex lists
+ * @delay_ms: the delay when the lists could not be read whole
+ * @verified_delay_ms: the delay when every entry was found and kept
+ */
+u64 oomx_reap_due_ns(u64 t_kill_ns, enum oomx_robust robust,
+		     unsigned int delay_ms, unsigned int verified_delay_ms)
+{
+	unsigned int ms = robust == OOMX_ROBUST_UNKNOWN ? delay_ms :
+			  verified_delay_ms;
+
+	return t_kill_ns + (u64)ms * NSEC_PER_MSEC;
+}
+
+static const char * const oomx_robust_names[OOMX_ROBUST_NR] = {
+	[OOMX_ROBUST_NONE] = "none",
+	[OOMX_ROBUST_KEPT] = "kept",
+	[OOMX_ROBUST_UNKNOWN] = "unknown",
+};
+
+const char *oomx_robust_name(enum oomx_robust r)
+{
+	return r < OOMX_ROBUST_NR ? oomx_robust_names[r] : "unknown";
+}
+
+void oomx_pageset_init(struct oomx_pageset *s)
+{
+	s->nr = 0;
+	s->overflow = false;
+}
+
+/* Add the page holding @addr; false (and ->overflow) when full. */
+bool oomx_pageset_add(struct oomx_pageset *s, unsigned long addr,
+		      unsigned long page_size)
+{
+	unsigned long page = addr & ~(page_size - 1);
+	unsigned int i;
+
+	for (i = 0; i < s->nr && s->page[i] < page; i++)
+		;
+	if (i < s->nr && s->page[i] == page)
+		return true;
+	if (s->nr == OOMX_KEEP_MAX) {
+		s->overflow = true;
+		return false;
+	}
+	memmove(&s->page[i + 1], &s->page[i], (s->nr - i) * sizeof(s->page[0]));
+	s->page[i] = page;
+	s->nr++;
+	return true;
+}
+
+/**
+ * oomx_pageset_next_gap - the next range below *@cursor not in the set
+ * @s: the pages to keep
+ * @start: the bottom of the range being walked (page aligned)
+ * @page_size: PAGE_SIZE
+ * @cursor: in: the top of what is left (start with the range's end)
+ * @lo: out: the gap's start
+ * @hi: out: the gap's end
+ *
+ * Walks top-down, as the reaper walks the address space.  Returns false
+ * when nothing is left above @start.
+ */
+bool oomx_pageset_next_gap(const struct oomx_pageset *s, unsigned long start,
+			   unsigned long page_size, unsigned long *cursor,
+			   unsigned long *lo, unsigned long *hi)
+{
+	while (*cursor > start) {
+		int i = (int)s->nr - 1;
+		unsigned long p;
+
+		while (i >= 0 && s->page[i] >= *cursor)
+			i--;
+		if (i < 0 || s->page[i] + page_size <= start) {
+			*lo = start;
+			*hi = *cursor;
+			*cursor = start;
+			return true;
+		}
+		p = s->page[i];
+		if (p + page_size >= *cursor) {
+			*cursor = p;
+			continue;
+		}
+		*lo = max(p + page_size, start);
+		*hi = *cursor;
+		*cursor = p;
+		return true;
+	}
+	return false;
+}
+
+/* Pointers and the futex offset, in the width of the list's owner. */
+static int oomx_robust_read(const struct oomx_robust_ops *ops, void *ctx,
+			    unsigned long addr, unsigned int ptr_size,
+			    bool is_signed, unsigned long *val)
+{
+	u64 v64;
+	u32 v32;
+
+	if (ptr_size == sizeof(u64)) {
+		if (ops->read(ctx, addr, &v64, sizeof(v64)))
+			return -EFAULT;
+		*val = (unsigned long)v64;
+	} else {
+		if (ops->read(ctx, addr, &v32, sizeof(v32)))
+			return -EFAULT;
+		*val = is_signed ? (unsigned long)(long)(s32)v32 : v32;
+	}
+	return 0;
+}
+
+/*
+ * Keep the page of user address @addr.  Pointers in the list may carry tag
+ * bits the MMU ignores; VMAs and pages are found by the untagged address.
+ */
+static bool oomx_robust_keep(const struct oomx_robust_ops *ops, void *ctx,
+			     struct oomx_pageset *keep, unsigned long addr)
+{
+	addr = ops->untag(ctx, addr);
+	if (!ops->reapable(ctx, addr))
+		return true;
+	return oomx_pageset_add(keep, addr, ops->page_size);
+}
+
+/**
+ * oomx_robust_walk - find every page exit_robust_list() will touch
+ * @ops: how to read the victim's memory
+ * @ctx: for @ops
+ * @head: the thread's robust_list_head (user address)
+ * @ptr_size: 8, or 4 for a compat (32-bit) list
+ * @keep: pages to keep: the head, each entry and each futex word, where
+ *        the reaper would otherwise unmap them
+ * @budget: entries the caller lets this walk read; decremented
+ * @found: set when the list has an entry or an operation pending
+ *
+ * Walks the list as exit_robust_list() does (low bit of each pointer is
+ * the PI flag, at most OOMX_ROBUST_LIST_LIMIT entries, the pending entry's
+ * futex word too).  Returns 0 when the whole list was read, -EFAULT when a
+ * read would fault (a page swapped out or never there), -E2BIG when the
+ * budget or @keep ran out: the caller then cannot vouch for this victim.
+ */
+int oomx_robust_walk(const struct oomx_robust_ops *ops, void *ctx,
+		     unsigned long head, unsigned int ptr_size,
+		     struct oomx_pageset *keep, unsigned int *budget,
+		     bool *found)
+{
+	unsigned long entry, next, pending, off;
+	unsigned int limit = OOMX_ROBUST_LIST_LIMIT;
+	long futex_offset;
+
+	if (oomx_robust_read(ops, ctx, head, ptr_size, false, &entry) ||
+	    oomx_robust_read(ops, ctx, head + ptr_size, ptr_size, true, &off) ||
+	    oomx_robust_read(ops, ctx, head + 2 * ptr_size, ptr_size, false,
+			     &pending))
+		return -EFAULT;
+	futex_offset = (long)off;
+	entry &= ~1UL;
+	pending &= ~1UL;
+	if (entry == head && !pending)
+		return 0;
+
+	*found = true;
+	if (!oomx_robust_keep(ops, ctx, keep, head) ||
+	    !oomx_robust_keep(ops, ctx, keep, head + 3 * ptr_size - 1))
+		return -E2BIG;
+	while (entry != head) {
+		if (!*budget)
+			return -E2BIG;
+		(*budget)--;
+		if (!oomx_robust_keep(ops, ctx, keep, entry) ||
+		    !oomx_robust_keep(ops, ctx, keep, entry + futex_offset))
+			return -E2BIG;
+		if (oomx_robust_read(ops, ctx, entry, ptr_size, false, &next))
+			return -EFAULT;
+		entry = next & ~1UL;
+		/* The kernel stops here too: what follows is never touched. */
+		if (!--limit)
+			break;
+	}
+	if (pending && !oomx_robust_keep(ops, ctx, keep, pending + futex_offset))
+		return -E2BIG;
+	return 0;
 }
 
 int oomx_parse_policy(const char *s, enum oomx_policy *out)
@@ -233,13 +438,8 @@ const char *oomx_policy_name(enum oomx_policy p)
 	return p < OOMX_POLICY_NR ? oomx_policy_names[p] : "unknown";
 }
 
-int oomx_parse_uint_range(const char *s, unsigned int min, unsigned int max,
-			  unsigned int *out)
+/* The verified delay is a shortcut: it can never be longer than the safe one. */
+int oomx_check_reap_delays(unsigned int delay_ms, unsigned int verified_delay_ms)
 {
-	unsigned int v;
-
-	if (kstrtouint(s, 0, &v) || v < min || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
+	return verified_delay_ms <= delay_ms ? 0 : -EINVAL;
 }

@@ -1,15 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * oomx hooks: kprobes and kretprobes on the kernel's OOM and reclaim path,
- * all in one table.  Each entry is resolved at load time (static functions
- * may carry a compiler suffix such as .constprop.0, or vanish), installed
- * in table order and removed in reverse.  A probe that cannot be placed
- * disables only the feature that needs it, with one log line, and shows in
- * /sys/kernel/debug/oomx/status; it never fails the load.
+ * oomx reclaim telemetry: what the kernel's reclaim path is doing, per
+ * CPU, per memory cgroup and per task, from return probes on direct and
+ * memcg reclaim and on the allocator's slow path (the probe table is in
+ * probes.c).  Decision records carry the last seconds of it.
  *
  * Handlers run in atomic context and only record: a few fields copied,
  * per-CPU counters added, a lock-free per-memcg and per-task slot bumped.
- * Deciding and acting happen in the OOM notifier or oomx's kthread.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -18,34 +15,21 @@
 #include <linux/kprobes.h>
 #include <linux/ktime.h>
 #include <linux/memcontrol.h>
-#include <linux/moduleparam.h>
 #include <linux/nsproxy.h>
 #include <linux/nodemask.h>
 #include <linux/oom.h>
 #include <linux/percpu.h>
 #include <linux/ptrace.h>
 #include <linux/sched.h>
+#include <linux/slab.h>
 #include <linux/swap.h>
+#include <linux/workqueue.h>
 
 #include "oomx.h"
 
 /* ------------------------------------------------------------------ */
 /* What the handlers record                                            */
 /* ------------------------------------------------------------------ */
-
-/*
- * The OOM context of the out_of_memory() call in progress.  Every caller
- * of out_of_memory() holds oom_lock, so there is one writer at a time, and
- * the notifier reading it runs later in the same task: program order is
- * all the ordering needed.
- */
-static struct oomx_oc_snap oomx_oc;
-
-/* When the notifier returned, and in which task (stock selection timing). */
-static struct {
-	struct task_struct *task;
-	u64 t_ns;
-} oomx_notify_ret;
 
 static DEFINE_PER_CPU(struct oomx_reclaim_sums, oomx_pcpu);
 
@@ -122,52 +106,22 @@ static u64 oomx_memcg_key(struct mem_cgroup *memcg)
 /* Handlers                                                             */
 /* ------------------------------------------------------------------ */
 
-static int oomx_oom_entry(struct kprobe *kp, struct pt_regs *regs)
+/* Every out_of_memory() call (trigger.c). */
+void oomx_reclaim_count_oom(bool memcg)
 {
-	struct oom_control *oc = (void *)regs_get_kernel_argument(regs, 0);
-
-	oomx_oc.gfp_mask = oc->gfp_mask;
-	oomx_oc.order = oc->order;
-	oomx_oc.memcg = !!oc->memcg;
-	oomx_oc.constrained = oc->nodemask &&
-		!nodes_subset(node_states[N_MEMORY], *oc->nodemask);
-	oomx_oc.t_ns = oomx_now_ns();
-	oomx_oc.task = current;
-	if (!oc->memcg)
+	if (memcg)
+		this_cpu_inc(oomx_pcpu.memcg_ooms);
+	else
 		this_cpu_inc(oomx_pcpu.global_ooms);
-	return 0;
 }
 
-void oomx_notifier_done(void)
-{
-	oomx_notify_ret.t_ns = oomx_now_ns();
-	oomx_notify_ret.task = current;
-}
-
-static int oomx_stock_select(struct kprobe *kp, struct pt_regs *regs)
-{
-	if (oomx_notify_ret.task == current) {
-		oomx_record_stock_select(oomx_now_ns() - oomx_notify_ret.t_ns);
-		oomx_notify_ret.task = NULL;
-	}
-	return 0;
-}
-
-static int oomx_stock_kill(struct kprobe *kp, struct pt_regs *regs)
-{
-	struct task_struct *victim = (void *)regs_get_kernel_argument(regs, 0);
-
-	oomx_record_stock_kill(task_tgid_nr(victim));
-	return 0;
-}
-
-static int oomx_memcg_oom(struct kprobe *kp, struct pt_regs *regs)
+/* mem_cgroup_out_of_memory(memcg, ...): OOMs per cgroup. */
+int oomx_memcg_oom_pre(struct kprobe *kp, struct pt_regs *regs)
 {
 	struct mem_cgroup *memcg = (void *)regs_get_kernel_argument(regs, 0);
 	struct oomx_slot *s;
 	bool fresh;
 
-	this_cpu_inc(oomx_pcpu.memcg_ooms);
 	s = oomx_slot(oomx_memcg_slots, oomx_memcg_key(memcg), &fresh);
 	if (s)
 		atomic64_inc(&s->ooms);
@@ -191,8 +145,10 @@ struct oomx_rp_data {
 	u64 memcg_key;
 };
 
+static_assert(sizeof(struct oomx_rp_data) <= OOMX_RECLAIM_DATA_SIZE);
+
 /* try_to_free_pages(zonelist, order, gfp, nodemask): SWAP_CLUSTER_MAX asked */
-static int oomx_direct_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+int oomx_direct_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct oomx_rp_data *d = (void *)ri->data;
 
@@ -201,7 +157,7 @@ static int oomx_direct_entry(struct kretprobe_instance *ri, struct pt_regs *regs
 	return 0;
 }
 
-static int oomx_direct_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+int oomx_direct_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct oomx_rp_data *d = (void *)ri->data;
 	u64 ns = oomx_now_ns() - d->t0, got = regs_return_value(regs);
@@ -212,7 +168,7 @@ static int oomx_direct_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 }
 
 /* try_to_free_mem_cgroup_pages(memcg, nr_pages, gfp, ...) */
-static int oomx_memcg_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+int oomx_memcg_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct oomx_rp_data *d = (void *)ri->data;
 	struct mem_cgroup *memcg = (void *)regs_get_kernel_argument(regs, 0);
@@ -224,7 +180,7 @@ static int oomx_memcg_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return 0;
 }
 
-static int oomx_memcg_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+int oomx_memcg_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct oomx_rp_data *d = (void *)ri->data;
 	u64 ns = oomx_now_ns() - d->t0, got = regs_return_value(regs);
@@ -244,222 +200,19 @@ static int oomx_memcg_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
  * Counted on entry, so the allocation stuck in an OOM right now counts;
  * its time is added when it returns.
  */
-static int oomx_slow_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+int oomx_slow_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	((struct oomx_rp_data *)ri->data)->t0 = oomx_now_ns();
 	this_cpu_inc(oomx_pcpu.s[OOMX_RS_ALLOC_STALL].count);
 	return 0;
 }
 
-static int oomx_slow_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+int oomx_slow_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	u64 ns = oomx_now_ns() - ((struct oomx_rp_data *)ri->data)->t0;
 
 	this_cpu_add(oomx_pcpu.s[OOMX_RS_ALLOC_STALL].ns, ns);
 	return 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* The table                                                            */
-/* ------------------------------------------------------------------ */
-
-struct oomx_hook_desc {
-	const char *symbol;
-	const char *feature;	/* what stops working without it */
-	kprobe_pre_handler_t pre;			/* a kprobe, or */
-	kretprobe_handler_t entry, ret;			/* a kretprobe */
-	struct kprobe kp;
-	struct kretprobe rp;
-	bool active;
-	int err;
-};
-
-static struct oomx_hook_desc oomx_hooks[OOMX_HOOK_NR] = {
-	[OOMX_HOOK_OOM_ENTRY] = {
-		.symbol = "out_of_memory",
-		.feature = "global OOM handling (every event left to the kernel)",
-		.pre = oomx_oom_entry,
-	},
-	[OOMX_HOOK_STOCK_KILL] = {
-		.symbol = "__oom_kill_process",
-		.feature = "dry_run agreement and stock kill counting",
-		.pre = oomx_stock_kill,
-	},
-	[OOMX_HOOK_STOCK_SELECT] = {
-		.symbol = "oom_kill_process",
-		.feature = "dry_run timing of the stock selection",
-		.pre = oomx_stock_select,
-	},
-	[OOMX_HOOK_MEMCG_OOM] = {
-		.symbol = "mem_cgroup_out_of_memory",
-		.feature = "memcg OOM event counts",
-		.pre = oomx_memcg_oom,
-	},
-	[OOMX_HOOK_DIRECT_RECLAIM] = {
-		.symbol = "try_to_free_pages",
-		.feature = "direct reclaim telemetry",
-		.entry = oomx_direct_entry,
-		.ret = oomx_direct_ret,
-	},
-	[OOMX_HOOK_MEMCG_RECLAIM] = {
-		.symbol = "try_to_free_mem_cgroup_pages",
-		.feature = "memcg reclaim telemetry",
-		.entry = oomx_memcg_entry,
-		.ret = oomx_memcg_ret,
-	},
-	[OOMX_HOOK_ALLOC_SLOWPATH] = {
-		.symbol = "__alloc_pages_slowpath",
-		.feature = "allocation stall telemetry",
-		.entry = oomx_slow_entry,
-		.ret = oomx_slow_ret,
-	},
-};
-
-/* Suffixes GCC gives clones of static functions. */
-static const char * const oomx_suffixes[] = {
-	"", ".constprop.0", ".isra.0", ".part.0",
-};
-
-/*
- * disable_hooks: probe points to treat as missing, e.g. to see how oomx
- * degrades on a kernel that lacks one.  Load time only; names checked.
- */
-static char oomx_disabled_hooks[256];
-
-static int oomx_param_set_hooks(const char *val, const struct kernel_param *kp)
-{
-	char buf[sizeof(oomx_disabled_hooks)], *p = buf, *name;
-	int i;
-
-	if (strscpy(buf, val, sizeof(buf)) < 0) {
-		pr_err("disable_hooks: list too long\n");
-		return -EINVAL;
-	}
-	while ((name = strsep(&p, ",\n")) != NULL) {
-		if (!*name)
-			continue;
-		for (i = 0; i < OOMX_HOOK_NR; i++)
-			if (!strcmp(name, oomx_hooks[i].symbol))
-				break;
-		if (i == OOMX_HOOK_NR) {
-			pr_err("disable_hooks: '%s' is not one of oomx's probe points\n",
-			       name);
-			return -EINVAL;
-		}
-	}
-	strscpy(oomx_disabled_hooks, val, sizeof(oomx_disabled_hooks));
-	strim(oomx_disabled_hooks);
-	return 0;
-}
-
-static int oomx_param_get_hooks(char *buf, const struct kernel_param *kp)
-{
-	return sysfs_emit(buf, "%s\n", oomx_disabled_hooks);
-}
-
-static const struct kernel_param_ops oomx_hooks_ops = {
-	.set = oomx_param_set_hooks,
-	.get = oomx_param_get_hooks,
-};
-module_param_cb(disable_hooks, &oomx_hooks_ops, NULL, 0444);
-MODULE_PARM_DESC(disable_hooks,
-		 "Comma-separated probe points to treat as missing (load time only), e.g. try_to_free_pages");
-
-static bool oomx_hook_disabled(const char *symbol)
-{
-	const char *p = oomx_disabled_hooks;
-	size_t n = strlen(symbol);
-
-	while ((p = strstr(p, symbol)) != NULL) {
-		bool start = p == oomx_disabled_hooks || p[-1] == ',';
-		bool end = p[n] == '\0' || p[n] == ',';
-
-		if (start && end)
-			return true;
-		p += n;
-	}
-	return false;
-}
-
-static int oomx_hook_register(struct oomx_hook_desc *h)
-{
-	static char name[KSYM_NAME_LEN];
-	int i, ret = -ENOENT;
-
-	if (oomx_hook_disabled(h->symbol))
-		return -ENOENT;
-	for (i = 0; i < ARRAY_SIZE(oomx_suffixes); i++) {
-		snprintf(name, sizeof(name), "%s%s", h->symbol, oomx_suffixes[i]);
-		if (h->pre) {
-			memset(&h->kp, 0, sizeof(h->kp));
-			h->kp.symbol_name = name;
-			h->kp.pre_handler = h->pre;
-			ret = register_kprobe(&h->kp);
-		} else {
-			memset(&h->rp, 0, sizeof(h->rp));
-			h->rp.kp.symbol_name = name;
-			h->rp.entry_handler = h->entry;
-			h->rp.handler = h->ret;
-			h->rp.data_size = sizeof(struct oomx_rp_data);
-			/* Concurrent reclaimers beyond this are counted as missed. */
-			h->rp.maxactive = max_t(int, 64, 4 * num_possible_cpus());
-			ret = register_kretprobe(&h->rp);
-		}
-		if (!ret)
-			break;
-		if (ret != -ENOENT && ret != -EINVAL)
-			break;
-	}
-	/* The name buffer is reused: kprobes keep the address, not the name. */
-	h->kp.symbol_name = NULL;
-	h->rp.kp.symbol_name = NULL;
-	return ret;
-}
-
-int oomx_hooks_init(void)
-{
-	int i;
-
-	for (i = 0; i < OOMX_HOOK_NR; i++) {
-		struct oomx_hook_desc *h = &oomx_hooks[i];
-
-		h->err = oomx_hook_register(h);
-		h->active = !h->err;
-		if (!h->active)
-			pr_warn("cannot probe %s (%d%s): disabled %s\n",
-				h->symbol, h->err,
-				oomx_hook_disabled(h->symbol) ? ", disable_hooks" : "",
-				h->feature);
-	}
-	return 0;
-}
-
-void oomx_hooks_exit(void)
-{
-	int i;
-
-	for (i = OOMX_HOOK_NR - 1; i >= 0; i--) {
-		struct oomx_hook_desc *h = &oomx_hooks[i];
-
-		if (!h->active)
-			continue;
-		if (h->pre)
-			unregister_kprobe(&h->kp);
-		else
-			unregister_kretprobe(&h->rp);
-		h->active = false;
-	}
-}
-
-/* The OOM context, if the out_of_memory() in progress is current's. */
-bool oomx_oc_current(struct oomx_oc_snap *snap)
-{
-	if (!oomx_hooks[OOMX_HOOK_OOM_ENTRY].active || oomx_oc.task != current)
-		return false;
-	*snap = oomx_oc;
-	/* One event, one use: a stale snapshot must not match later. */
-	oomx_oc.task = NULL;
-	return true;
 }
 
 /* ------------------------------------------------------------------ */
@@ -526,22 +279,29 @@ static void oomx_sums_sub(struct oomx_reclaim_sums *a,
 	a->global_ooms -= b->global_ooms;
 }
 
-void oomx_reclaim_window(struct oomx_reclaim_window *w)
+/**
+ * oomx_reclaim_window - what reclaim did in the seconds before @at_ns
+ * @w: out: the window's length and the counters' deltas over it
+ * @at_ns: the end of the window (an event's start)
+ * @at: the counters at @at_ns
+ */
+void oomx_reclaim_window(struct oomx_reclaim_window *w, u64 at_ns,
+			 const struct oomx_reclaim_sums *at)
 {
-	u64 now = oomx_now_ns(), want = OOMX_WINDOW_S * NSEC_PER_SEC;
+	u64 want = OOMX_WINDOW_S * NSEC_PER_SEC;
 	int i, old = -1, oldest = -1, base;
 	struct oomx_reclaim_sums sums = {};
 	u64 t_base = 0;
 
-	oomx_reclaim_sum(&w->d);
+	w->d = *at;
 	spin_lock(&oomx_sample_lock);
-	/* The newest sample at least OOMX_WINDOW_S old, else the oldest. */
+	/* The newest sample at least OOMX_WINDOW_S older, else the oldest. */
 	for (i = 0; i < OOMX_SAMPLES; i++) {
 		u64 t = oomx_samples[i].t_ns;
 
-		if (!t)
+		if (!t || t > at_ns)
 			continue;
-		if (now - t >= want && (old < 0 || t > oomx_samples[old].t_ns))
+		if (at_ns - t >= want && (old < 0 || t > oomx_samples[old].t_ns))
 			old = i;
 		if (oldest < 0 || t < oomx_samples[oldest].t_ns)
 			oldest = i;
@@ -553,7 +313,7 @@ void oomx_reclaim_window(struct oomx_reclaim_window *w)
 	}
 	spin_unlock(&oomx_sample_lock);
 	/* No sample yet (just loaded): the window is "since load". */
-	w->window_ns = t_base ? now - t_base : 0;
+	w->window_ns = t_base ? at_ns - t_base : 0;
 	oomx_sums_sub(&w->d, &sums);
 }
 
@@ -589,10 +349,14 @@ static void oomx_show_slot(struct seq_file *m, const struct oomx_slot *s)
 
 void oomx_reclaim_show(struct seq_file *m)
 {
-	static char path[256];	/* under the seq_file's mutex */
 	struct oomx_reclaim_sums t;
+	char *path;
 	int i;
 
+	/* Each reader its own buffer: debugfs readers run concurrently. */
+	path = kmalloc(OOMX_PATH_LEN, GFP_KERNEL);
+	if (!path)
+		return;
 	oomx_reclaim_sum(&t);
 	oomx_show_stat(m, "direct_reclaim", &t.s[OOMX_RS_DIRECT], true);
 	oomx_show_stat(m, "memcg_reclaim", &t.s[OOMX_RS_MEMCG], true);
@@ -609,9 +373,9 @@ void oomx_reclaim_show(struct seq_file *m)
 		/* Paths as the reader's cgroup namespace sees them. */
 		cgrp = cgroup_get_from_id(id);
 		if (IS_ERR(cgrp) ||
-		    cgroup_path_ns(cgrp, path, sizeof(path),
+		    cgroup_path_ns(cgrp, path, OOMX_PATH_LEN,
 				   current->nsproxy->cgroup_ns) < 0)
-			snprintf(path, sizeof(path), "id:%llu", id);
+			snprintf(path, OOMX_PATH_LEN, "id:%llu", id);
 		if (!IS_ERR(cgrp))
 			cgroup_put(cgrp);
 		seq_printf(m, "memcg %s", path);
@@ -627,24 +391,35 @@ void oomx_reclaim_show(struct seq_file *m)
 		oomx_show_slot(m, s);
 	}
 	seq_printf(m, "untracked_events %lld\n", atomic64_read(&oomx_slots_dropped));
+	kfree(path);
 }
 
-void oomx_hooks_show(struct seq_file *m)
+/*
+ * Once a second the sums are sampled, so that an event can record what
+ * reclaim did in the seconds before it.  On oomx's own workqueue, which
+ * has a rescuer thread: it keeps sampling under memory pressure.
+ */
+#define OOMX_SAMPLE_MS	1000
+
+static void oomx_sample_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(oomx_sample_work, oomx_sample_fn);
+
+static void oomx_sample_fn(struct work_struct *work)
 {
-	int i;
+	oomx_reclaim_sample();
+	queue_delayed_work(oomx_wq, &oomx_sample_work,
+			   msecs_to_jiffies(OOMX_SAMPLE_MS));
+}
 
-	for (i = 0; i < OOMX_HOOK_NR; i++) {
-		struct oomx_hook_desc *h = &oomx_hooks[i];
+void oomx_telemetry_start(void)
+{
+	oomx_reclaim_sample();
+	queue_delayed_work(oomx_wq, &oomx_sample_work,
+			   msecs_to_jiffies(OOMX_SAMPLE_MS));
+}
 
-		if (!h->active) {
-			seq_printf(m, "hook %s missing (%d): %s disabled\n",
-				   h->symbol, h->err, h->feature);
-		} else if (h->pre) {
-			seq_printf(m, "hook %s active at %pS\n", h->symbol,
-				   h->kp.addr);
-		} else {
-			seq_printf(m, "hook %s active at %pS (missed %d)\n",
-				   h->symbol, h->rp.kp.addr, h->rp.nmissed);
-		}
-	}
+void oomx_telemetry_stop(void)
+{
+	/* The work re-queues itself; _sync cancels that too. */
+	cancel_delayed_work_sync(&oomx_sample_work);
 }

@@ -1,19 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * oomx records: the ring of recent decisions, the counters, their debugfs
- * files, and the log lines every kill prints.
+ * oomx records: one line per OOM event worth keeping (a ring of the last
+ * 64), the counters, the line each decision adds to the kernel log, and
+ * the debugfs files that show them.
  *
- * The kill lines use the kernel's own wording with no module prefix, so
- * tools that parse "Out of memory: Killed process" keep working; oomx's
- * own lines say "oomx:" explicitly.
+ * Records are written from process context only (the commit in
+ * trigger.c, the reaper's updates), never from a probe handler.
  */
-#define pr_fmt(fmt) fmt
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/debugfs.h>
 #include <linux/kernel.h>
-#include <linux/ktime.h>
 #include <linux/mm.h>
-#include <linux/sched/signal.h>
+#include <linux/mutex.h>
 #include <linux/seq_file.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
@@ -21,208 +20,268 @@
 #include "compat.h"
 #include "oomx.h"
 
-#define OOMX_RECORDS	64	/* power of two */
+#define OOMX_RECORDS	64
 
 atomic_long_t oomx_counters[OOMX_C_NR];
-atomic_long_t oomx_defers[OOMX_DEFER_NR];
+atomic_long_t oomx_actions[OOMX_ACT_NR];
 
+/* The ring: every field under oomx_ring_lock. */
 static struct oomx_record oomx_ring[OOMX_RECORDS];
-static u64 oomx_next_seq = 1;	/* seq of the next record */
-static DEFINE_SPINLOCK(oomx_ring_lock);	/* never taken in probe context */
-static struct oomx_record oomx_scratch;	/* filled under oomx_scan_lock */
+static bool oomx_ring_logged[OOMX_RECORDS];	/* its log line is out */
+static unsigned int oomx_ring_next;	/* slot the next record takes */
+static DEFINE_SPINLOCK(oomx_ring_lock);
+
+/* Built by oomx_record_event(), whose only caller holds oomx_record_lock. */
+static struct oomx_record oomx_scratch;
+/* A record being logged, copied out of the ring, under oomx_log_lock. */
+static struct oomx_record oomx_log_snap;
+static DEFINE_MUTEX(oomx_log_lock);
 
 static struct dentry *oomx_dir;
 
 #define K(pages) ((pages) << (PAGE_SHIFT - 10))
 
 static const char * const oomx_counter_names[OOMX_C_NR] = {
-	[OOMX_C_EVENTS] = "oom_events",
-	[OOMX_C_KILLS] = "kills",
-	[OOMX_C_SHARER_KILLS] = "sharer_kills",
-	[OOMX_C_REAPS] = "reaps",
-	[OOMX_C_REAP_FAILURES] = "reap_failures",
-	[OOMX_C_REAPED_KB] = "reaped_kb",
-	[OOMX_C_EXITED_FIRST] = "exited_before_reap",
-	[OOMX_C_FALLBACKS] = "fallbacks",
-	[OOMX_C_DRY_RUN] = "dry_run_decisions",
+	[OOMX_C_EVENTS_GLOBAL] = "oom_events_global",
+	[OOMX_C_EVENTS_MEMCG] = "oom_events_memcg",
+	[OOMX_C_EVENTS_LOST] = "events_not_recorded",
+	[OOMX_C_DECISIONS] = "decisions",
+	[OOMX_C_POLICY_CHANGED] = "policy_changed_victim",
 	[OOMX_C_DRY_RUN_AGREE] = "dry_run_agree",
 	[OOMX_C_DRY_RUN_DISAGREE] = "dry_run_disagree",
-	[OOMX_C_STOCK_KILLS] = "stock_kills",
+	[OOMX_C_SCORE_MISSES] = "score_misses",
+	[OOMX_C_SECOND_KILLS_AVOIDED] = "second_kills_avoided",
+	[OOMX_C_VICTIMS] = "victims",
+	[OOMX_C_REAPS] = "reaps",
+	[OOMX_C_REAPED_KB] = "reaped_kb",
+	[OOMX_C_REAP_EXITED] = "reap_exited_first",
+	[OOMX_C_REAP_KERNEL] = "reap_left_to_kernel",
+	[OOMX_C_REAP_BUSY] = "reap_lock_busy",
+	[OOMX_C_REAP_DROPPED] = "reap_queue_full",
+	[OOMX_C_REAP_UNVERIFIED] = "reap_unverified",
+	[OOMX_C_ROBUST_KEPT_PAGES] = "robust_kept_pages",
 };
 
-static const char * const oomx_reap_names[OOMX_REAP_NR] = {
-	[OOMX_REAP_NONE] = "none",
-	[OOMX_REAP_PENDING] = "pending",
-	[OOMX_REAP_DONE] = "reaped",
-	[OOMX_REAP_EXITED] = "exited",
-	[OOMX_REAP_FAILED] = "failed",
-	[OOMX_REAP_SKIPPED] = "skipped",
-	[OOMX_REAP_UNLOAD] = "unload",
-};
-
-const char *oomx_reap_name(enum oomx_reap_result r)
+static void oomx_rec_task(struct oomx_rec_task *r, const struct oomx_cand *c)
 {
-	return r < OOMX_REAP_NR ? oomx_reap_names[r] : "unknown";
+	r->pid = c->pid;
+	r->uid = c->uid;
+	r->adj = c->adj;
+	r->points = c->points;
+	r->classic = c->classic;
+	r->mem_kb = K(c->mem);
+	memcpy(r->comm, c->comm, sizeof(r->comm));
 }
 
-/*
- * A fresh record to fill, numbered with the seq its commit will take:
- * only oomx_handle() commits, under oomx_scan_lock, so nothing can take
- * that number first.  An aborted scan is not committed, so seq is dense.
+/* Events that repeat while the kernel waits are counted, not recorded. */
+static bool oomx_action_recorded(enum oomx_action a)
+{
+	return a != OOMX_ACT_IN_FLIGHT && a != OOMX_ACT_NOFS;
+}
+
+static void oomx_log_decision(const struct oomx_record *r)
+{
+	const char *kind = r->memcg ? "memcg " : "global";
+	const char *path = r->memcg ? r->memcg_path : "";
+
+	switch (r->action) {
+	case OOMX_ACT_KILL:
+		if (r->classic.pid == r->choice.pid)
+			pr_info("event %llu (%s%s): killed %d (%s) by policy=%s: points=%ld mem=%lukB oom_score_adj=%d, best of %u eligible; classic agrees\n",
+				r->seq, kind, path, r->victim.pid,
+				r->victim.comm, oomx_policy_name(r->policy),
+				r->choice.points, r->choice.mem_kb,
+				r->choice.adj, r->nr_eligible);
+		else
+			pr_info("event %llu (%s%s): killed %d (%s) by policy=%s: points=%ld mem=%lukB oom_score_adj=%d, best of %u eligible; classic would have killed %d (%s)\n",
+				r->seq, kind, path, r->victim.pid,
+				r->victim.comm, oomx_policy_name(r->policy),
+				r->choice.points, r->choice.mem_kb,
+				r->choice.adj, r->nr_eligible, r->classic.pid,
+				r->classic.comm);
+		break;
+	case OOMX_ACT_DRY_RUN:
+		pr_info("event %llu (%s%s): dry run: the kernel killed %d (%s); policy=%s would have killed %d (%s): %s\n",
+			r->seq, kind, path, r->victim.pid, r->victim.comm,
+			oomx_policy_name(r->policy), r->choice.pid,
+			r->choice.comm,
+			r->choice.pid == r->victim.pid ? "agree" : "disagree");
+		break;
+	case OOMX_ACT_UNSCORED:
+	case OOMX_ACT_ALLOCATING:
+		pr_info("event %llu (%s%s): the kernel killed %d (%s) without oomx's policy (%s)\n",
+			r->seq, kind, path, r->victim.pid, r->victim.comm,
+			oomx_action_name(r->action));
+		break;
+	default:
+		break;
+	}
+}
+
+/**
+ * oomx_record_event - record a closed event and count what it came to
+ * @ev: the event; only the commit reads it now
+ *
+ * Caller holds oomx_record_lock (trigger.c), which guards oomx_scratch.
+ * The log line follows later, from oomx_records_log().
  */
-struct oomx_record *oomx_record_begin(void)
+void oomx_record_event(const struct oomx_event *ev)
 {
-	memset(&oomx_scratch, 0, sizeof(oomx_scratch));
-	oomx_scratch.seq = READ_ONCE(oomx_next_seq);
-	return &oomx_scratch;
-}
-
-void oomx_record_commit(struct oomx_record *r)
-{
+	struct oomx_record *r = &oomx_scratch;
+	const struct oomx_sel *sel = &ev->sel;
 	unsigned long flags;
+	unsigned int i;
+
+	atomic_long_inc(&oomx_actions[ev->action]);
+	if (ev->action == OOMX_ACT_KILL) {
+		oomx_count(OOMX_C_DECISIONS, 1);
+		if (sel->have_best && sel->best.pid != sel->best_classic.pid)
+			oomx_count(OOMX_C_POLICY_CHANGED, 1);
+	} else if (ev->action == OOMX_ACT_DRY_RUN && sel->have_best) {
+		oomx_count(sel->best.pid == ev->chosen.pid ?
+			   OOMX_C_DRY_RUN_AGREE : OOMX_C_DRY_RUN_DISAGREE, 1);
+	}
+	if (!oomx_action_recorded(ev->action))
+		return;
+
+	memset(r, 0, sizeof(*r));
+	r->seq = ev->seq;
+	r->t_ns = ev->t_start_ns;
+	r->memcg = ev->memcg;
+	if (ev->memcg)
+		oomx_memcg_path(ev->memcg_ptr, r->memcg_path,
+				sizeof(r->memcg_path));
+	r->gfp_mask = ev->gfp_mask;
+	r->order = ev->order;
+	r->policy = sel->policy;
+	r->dry_run = ev->dry_run;
+	r->action = ev->action;
+	r->totalpages = sel->totalpages;
+	r->notifier_freed = ev->notifier_freed;
+	r->nr_seen = sel->nr_seen;
+	r->nr_eligible = sel->nr_eligible;
+	r->nr_top = sel->nr_top;
+	r->have_choice = sel->have_best;
+	if (ev->reached_kill) {
+		/* The scan saw the task the kernel chose: take its parts. */
+		const struct oomx_cand *v = &ev->chosen;
+
+		if (sel->have_best && sel->best.pid == v->pid)
+			v = &sel->best;
+		else if (sel->have_best && sel->best_classic.pid == v->pid)
+			v = &sel->best_classic;
+		oomx_rec_task(&r->victim, v);
+		r->victim.points = ev->chosen.points;
+	}
+	if (sel->have_best) {
+		oomx_rec_task(&r->choice, &sel->best);
+		oomx_rec_task(&r->classic, &sel->best_classic);
+	}
+	for (i = 0; i < sel->nr_top; i++)
+		oomx_rec_task(&r->top[i], &sel->top[i]);
+	r->nr_victims = ev->nr_victims;
+	memcpy(r->victims, ev->victims, sizeof(r->victims));
+	if (ev->t_first_cand_ns && ev->t_decide_ns > ev->t_first_cand_ns)
+		r->select_ns = ev->t_decide_ns - ev->t_first_cand_ns;
+	if (ev->t_decide_ns)
+		r->decide_ns = ev->t_decide_ns - ev->t_start_ns;
+	if (ev->t_kill_ns)
+		r->kill_ns = ev->t_kill_ns - ev->t_start_ns;
+	r->reap = ev->nr_victims && !ev->dry_run ? OOMX_REAP_PENDING :
+						    OOMX_REAP_NONE;
+	oomx_reclaim_window(&r->reclaim, ev->t_start_ns, &ev->reclaim_at_start);
 
 	spin_lock_irqsave(&oomx_ring_lock, flags);
-	WARN_ON_ONCE(r->seq != oomx_next_seq);
-	r->seq = oomx_next_seq++;
-	oomx_ring[r->seq & (OOMX_RECORDS - 1)] = *r;
+	oomx_ring[oomx_ring_next] = *r;
+	oomx_ring_logged[oomx_ring_next] = false;
+	oomx_ring_next = (oomx_ring_next + 1) % OOMX_RECORDS;
 	spin_unlock_irqrestore(&oomx_ring_lock, flags);
 }
 
-/* Apply @fn to record @seq if it is still in the ring. */
+/* The kernel log line of every record that has none yet, oldest first. */
+void oomx_records_log(void)
+{
+	unsigned long flags;
+	unsigned int i, pos;
+
+	mutex_lock(&oomx_log_lock);
+	spin_lock_irqsave(&oomx_ring_lock, flags);
+	pos = oomx_ring_next;
+	spin_unlock_irqrestore(&oomx_ring_lock, flags);
+	for (i = 0; i < OOMX_RECORDS; i++) {
+		unsigned int slot = (pos + i) % OOMX_RECORDS;
+		bool todo;
+
+		spin_lock_irqsave(&oomx_ring_lock, flags);
+		todo = oomx_ring[slot].seq && !oomx_ring_logged[slot];
+		if (todo) {
+			oomx_log_snap = oomx_ring[slot];
+			oomx_ring_logged[slot] = true;
+		}
+		spin_unlock_irqrestore(&oomx_ring_lock, flags);
+		if (todo)
+			oomx_log_decision(&oomx_log_snap);
+	}
+	mutex_unlock(&oomx_log_lock);
+}
+
+/* Apply @fn to the record of event @seq, if it is still in the ring. */
 void oomx_record_update(u64 seq, void (*fn)(struct oomx_record *r, void *arg),
 			void *arg)
 {
-	struct oomx_record *r = &oomx_ring[seq & (OOMX_RECORDS - 1)];
 	unsigned long flags;
+	unsigned int i;
 
 	spin_lock_irqsave(&oomx_ring_lock, flags);
-	if (r->seq == seq)
-		fn(r, arg);
+	for (i = 0; i < OOMX_RECORDS; i++) {
+		if (oomx_ring[i].seq == seq) {
+			fn(&oomx_ring[i], arg);
+			break;
+		}
+	}
 	spin_unlock_irqrestore(&oomx_ring_lock, flags);
 }
 
-/*
- * The newest record, for the stock killer's probes.  They run in probe
- * context (possibly NMI-like: no locks), and need none: both they and
- * every commit run under oom_lock (the notifier, oom_kill_process() and
- * __oom_kill_process() are all inside out_of_memory()), so the newest
- * record cannot be replaced under them.  Readers copy it under the ring
- * lock and may see a field half a moment late, never a torn record.
- */
-static struct oomx_record *oomx_newest_dry_run(void)
-{
-	u64 seq = READ_ONCE(oomx_next_seq) - 1;
-	struct oomx_record *r = &oomx_ring[seq & (OOMX_RECORDS - 1)];
-
-	if (!seq || READ_ONCE(r->seq) != seq || !r->dry_run ||
-	    r->sel != OOMX_SEL_VICTIM)
-		return NULL;
-	return r;
-}
-
-/* The stock killer chose @tgid: did the dry-run decision agree? */
-void oomx_record_stock_kill(int tgid)
-{
-	struct oomx_record *r = oomx_newest_dry_run();
-
-	oomx_count(OOMX_C_STOCK_KILLS, 1);
-	/* The first kill of the event is the choice; oom.group follows. */
-	if (!r || READ_ONCE(r->stock_pid))
-		return;
-	WRITE_ONCE(r->stock_pid, tgid);
-	oomx_count(r->victim.pid == tgid ? OOMX_C_DRY_RUN_AGREE :
-		   OOMX_C_DRY_RUN_DISAGREE, 1);
-}
-
-/* The stock killer's selection for the newest dry-run event took @ns. */
-void oomx_record_stock_select(u64 ns)
-{
-	struct oomx_record *r = oomx_newest_dry_run();
-
-	if (r && !READ_ONCE(r->stock_select_ns))
-		WRITE_ONCE(r->stock_select_ns, ns);
-}
-
 /* ------------------------------------------------------------------ */
-/* Log lines                                                            */
-/* ------------------------------------------------------------------ */
-
-void oomx_report_header(const struct oomx_record *r)
-{
-	gfp_t gfp = r->gfp_mask;
-
-	pr_warn("%s invoked oom-killer: gfp_mask=%#x(%pGg), order=%d, oom_score_adj=%d\n",
-		current->comm, gfp, &gfp, r->order,
-		current->signal->oom_score_adj);
-}
-
-/* @victim and @mm are pinned by the caller. */
-void oomx_report_kill(struct task_struct *victim, struct mm_struct *mm,
-		      const struct oomx_record *r)
-{
-	static char memcg_path[256];	/* under oomx_scan_lock */
-	unsigned int uid = from_kuid(&init_user_ns, task_uid(victim));
-	unsigned int i;
-
-	rcu_read_lock();
-	oomx_task_memcg_path(victim, memcg_path, sizeof(memcg_path));
-	rcu_read_unlock();
-	pr_info("oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),global_oom,task_memcg=%s,task=%s,pid=%d,uid=%u\n",
-		memcg_path, victim->comm, task_pid_nr(victim), uid);
-	pr_err("Out of memory: Killed process %d (%s) total-vm:%lukB, anon-rss:%lukB, file-rss:%lukB, shmem-rss:%lukB, UID:%u pgtables:%lukB oom_score_adj:%d\n",
-	       task_pid_nr(victim), victim->comm, K(mm->total_vm),
-	       K(get_mm_counter(mm, MM_ANONPAGES)),
-	       K(get_mm_counter(mm, MM_FILEPAGES)),
-	       K(get_mm_counter(mm, MM_SHMEMPAGES)),
-	       uid, mm_pgtables_bytes(mm) >> 10,
-	       victim->signal->oom_score_adj);
-	pr_info(KBUILD_MODNAME ": decision %llu: killed %d (%s) policy=%s points=%ld rss=%lukB swap=%lukB pgtables=%lukB oom_score_adj=%d, best of %u eligible\n",
-		r->seq, r->victim.pid, r->victim.comm,
-		oomx_policy_name(r->policy), r->victim.points,
-		r->victim.rss_kb, r->victim.swap_kb, r->victim.pgtables_kb,
-		r->victim.adj, r->nr_eligible);
-	for (i = 1; i < r->nr_top; i++)
-		pr_info(KBUILD_MODNAME ": decision %llu: runner-up %u: %d (%s) points=%ld rss=%lukB oom_score_adj=%d\n",
-			r->seq, i, r->top[i].pid, r->top[i].comm,
-			r->top[i].points, r->top[i].rss_kb, r->top[i].adj);
-}
-
-/* ------------------------------------------------------------------ */
-/* debugfs: /sys/kernel/debug/oomx/{decisions,stats,status}            */
+/* debugfs: /sys/kernel/debug/oomx/{decisions,stats,status,reclaim}    */
 /* ------------------------------------------------------------------ */
 
 /* comm is user-controlled: keep the record one token per field. */
 static void oomx_seq_comm(struct seq_file *m, const char *comm)
 {
-	char buf[TASK_COMM_LEN];
+	char buf[OOMX_COMM_LEN];
 	int i;
 
-	for (i = 0; i < TASK_COMM_LEN - 1 && comm[i]; i++)
+	for (i = 0; i < OOMX_COMM_LEN - 1 && comm[i]; i++)
 		buf[i] = (comm[i] > ' ' && comm[i] < 0x7f && comm[i] != ',' &&
 			  comm[i] != ':' && comm[i] != '=') ? comm[i] : '_';
 	buf[i] = '\0';
 	seq_puts(m, i ? buf : "_");
 }
 
-static void oomx_seq_task(struct seq_file *m, const struct oomx_rec_task *t)
+static void oomx_seq_task(struct seq_file *m, const char *key,
+			  const struct oomx_rec_task *t, bool valid)
 {
+	if (key)
+		seq_printf(m, " %s=", key);
+	if (!valid) {
+		seq_putc(m, '-');
+		return;
+	}
 	seq_printf(m, "%d:", t->pid);
 	oomx_seq_comm(m, t->comm);
-	seq_printf(m, ":%ld:%lu:%lu:%lu:%d:%d", t->points, t->rss_kb,
-		   t->swap_kb, t->pgtables_kb, t->adj, t->uid);
+	seq_printf(m, ":%ld:%lu:%d:%u", t->points, t->mem_kb, t->adj, t->uid);
 }
 
-/* "-" when the step never happened: 0 is a valid duration on a coarse clock. */
-static void oomx_seq_us(struct seq_file *m, const char *key, bool happened,
-			u64 ns)
+/* "-" when the step never happened: 0 is a valid duration. */
+static void oomx_seq_us(struct seq_file *m, const char *key, u64 ns)
 {
-	if (happened)
+	if (ns)
 		seq_printf(m, " %s=%llu", key, div_u64(ns, NSEC_PER_USEC));
 	else
 		seq_printf(m, " %s=-", key);
 }
 
-/* The reclaim path in the window before the decision. */
 static void oomx_seq_reclaim(struct seq_file *m,
 			     const struct oomx_reclaim_window *w)
 {
@@ -241,78 +300,74 @@ static void oomx_seq_reclaim(struct seq_file *m,
 
 static void oomx_seq_record(struct seq_file *m, const struct oomx_record *r)
 {
+	bool killed = r->action == OOMX_ACT_KILL ||
+		      r->action == OOMX_ACT_DRY_RUN ||
+		      r->action == OOMX_ACT_UNSCORED ||
+		      r->action == OOMX_ACT_ALLOCATING;
 	unsigned int i;
-	u64 t = r->t_trigger_ns;
 	u32 rem;
+	u64 t = div_u64_rem(r->t_ns, NSEC_PER_SEC, &rem);
 
-	t = div_u64_rem(t, NSEC_PER_SEC, &rem);
-	seq_printf(m, "seq=%llu time=%llu.%06u kind=%s gfp=%#x order=%d policy=%s action=%s dry_run=%d",
+	seq_printf(m, "seq=%llu time=%llu.%06u kind=%s memcg=%s gfp=%#x order=%d policy=%s dry_run=%d action=%s",
 		   r->seq, t, rem / 1000, r->memcg ? "memcg" : "global",
-		   r->gfp_mask, r->order, oomx_policy_name(r->policy),
-		   r->action == OOMX_ACT_PROCEED ?
-			(r->dry_run ? "choose" : "kill") :
-			oomx_defer_name(r->action),
-		   r->dry_run);
-	seq_printf(m, " totalpages=%lu seen=%u eligible=%u victim=",
-		   r->totalpages, r->nr_seen, r->nr_eligible);
-	if (r->sel == OOMX_SEL_NONE)
-		seq_puts(m, "-");
-	else
-		oomx_seq_task(m, &r->victim);
+		   r->memcg ? r->memcg_path : "-", r->gfp_mask, r->order,
+		   oomx_policy_name(r->policy), r->dry_run,
+		   oomx_action_name(r->action));
+	seq_printf(m, " totalpages=%lu notifier_freed=%lu seen=%u eligible=%u",
+		   r->totalpages, r->notifier_freed, r->nr_seen, r->nr_eligible);
+	oomx_seq_task(m, "victim", &r->victim, killed);
+	oomx_seq_task(m, "choice", &r->choice, r->have_choice);
+	oomx_seq_task(m, "classic", &r->classic, r->have_choice);
 	seq_puts(m, " top=");
 	for (i = 0; i < r->nr_top; i++) {
 		if (i)
 			seq_putc(m, ',');
-		oomx_seq_task(m, &r->top[i]);
+		oomx_seq_task(m, NULL, &r->top[i], true);
 	}
 	if (!r->nr_top)
-		seq_puts(m, "-");
-	seq_printf(m, " scan_ns=%llu sharers=%u", r->scan_ns, r->nr_sharers);
-	oomx_seq_us(m, "signal_us", r->killed, r->signal_ns);
-	oomx_seq_us(m, "reaped_us", r->reap == OOMX_REAP_DONE ||
-		    r->reap == OOMX_REAP_UNLOAD, r->reaped_ns);
-	oomx_seq_us(m, "released_us", r->released, r->released_ns);
-	seq_printf(m, " reaped_kb=%lu reap=%s fallback=%d",
-		   r->reaped_kb, oomx_reap_name(r->reap), r->fallback);
+		seq_putc(m, '-');
+	seq_puts(m, " victims=");
+	for (i = 0; i < min_t(unsigned int, r->nr_victims, OOMX_EVENT_VICTIMS); i++)
+		seq_printf(m, "%s%d", i ? "," : "", r->victims[i]);
+	if (!r->nr_victims)
+		seq_putc(m, '-');
+	seq_printf(m, " nr_victims=%u", r->nr_victims);
+	oomx_seq_us(m, "select_us", r->select_ns);
+	oomx_seq_us(m, "decide_us", r->decide_ns);
+	oomx_seq_us(m, "kill_us", r->kill_ns);
+	seq_printf(m, " reap=%s robust=%s kept_pages=%u",
+		   oomx_reap_name(r->reap),
+		   r->reap == OOMX_REAP_DONE ? oomx_robust_name(r->robust) : "-",
+		   r->kept_pages);
+	oomx_seq_us(m, "reap_start_us", r->reap_start_ns);
+	oomx_seq_us(m, "released_us", r->released_ns);
+	oomx_seq_us(m, "zap_us", r->zap_ns);
+	seq_printf(m, " reaped_kb=%lu", r->reaped_kb);
 	oomx_seq_reclaim(m, &r->reclaim);
-	if (r->dry_run && r->sel == OOMX_SEL_VICTIM) {
-		if (r->stock_pid)
-			seq_printf(m, " stock_pid=%d agree=%d", r->stock_pid,
-				   r->stock_pid == r->victim.pid);
-		else
-			seq_puts(m, " stock_pid=- agree=-");
-		if (r->stock_select_ns)
-			seq_printf(m, " stock_select_ns=%llu", r->stock_select_ns);
-		else
-			seq_puts(m, " stock_select_ns=-");
-	}
 	seq_putc(m, '\n');
 }
 
+/* Serialises readers of the ring snapshot below. */
+static DEFINE_MUTEX(oomx_snap_lock);
+static struct oomx_record oomx_snap;	/* under oomx_snap_lock */
+
 static int oomx_decisions_show(struct seq_file *m, void *v)
 {
-	static struct oomx_record snap;	/* under the seq_file's own mutex */
-	static DEFINE_MUTEX(snap_lock);
 	unsigned long flags;
-	u64 seq, first, last;
+	unsigned int i, pos;
 
+	mutex_lock(&oomx_snap_lock);
 	spin_lock_irqsave(&oomx_ring_lock, flags);
-	last = oomx_next_seq - 1;
+	pos = oomx_ring_next;
 	spin_unlock_irqrestore(&oomx_ring_lock, flags);
-	first = last >= OOMX_RECORDS ? last - OOMX_RECORDS + 1 : 1;
-
-	mutex_lock(&snap_lock);
-	for (seq = first; seq && seq <= last; seq++) {
-		bool ok;
-
+	for (i = 0; i < OOMX_RECORDS; i++) {
 		spin_lock_irqsave(&oomx_ring_lock, flags);
-		snap = oomx_ring[seq & (OOMX_RECORDS - 1)];
+		oomx_snap = oomx_ring[(pos + i) % OOMX_RECORDS];
 		spin_unlock_irqrestore(&oomx_ring_lock, flags);
-		ok = snap.seq == seq;
-		if (ok)
-			oomx_seq_record(m, &snap);
+		if (oomx_snap.seq)
+			oomx_seq_record(m, &oomx_snap);
 	}
-	mutex_unlock(&snap_lock);
+	mutex_unlock(&oomx_snap_lock);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(oomx_decisions);
@@ -324,9 +379,9 @@ static int oomx_stats_show(struct seq_file *m, void *v)
 	for (i = 0; i < OOMX_C_NR; i++)
 		seq_printf(m, "%s %ld\n", oomx_counter_names[i],
 			   atomic_long_read(&oomx_counters[i]));
-	for (i = 0; i < OOMX_DEFER_NR; i++)
-		seq_printf(m, "trigger_%s %ld\n", oomx_defer_name(i),
-			   atomic_long_read(&oomx_defers[i]));
+	for (i = 0; i < OOMX_ACT_NR; i++)
+		seq_printf(m, "action_%s %ld\n", oomx_action_name(i),
+			   atomic_long_read(&oomx_actions[i]));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(oomx_stats);
@@ -337,7 +392,9 @@ static int oomx_status_show(struct seq_file *m, void *v)
 	seq_printf(m, "enabled %d\ndry_run %d\npolicy %s\n",
 		   READ_ONCE(oomx_enabled), READ_ONCE(oomx_dry_run),
 		   oomx_policy_name(READ_ONCE(oomx_policy)));
-	oomx_hooks_show(m);
+	seq_printf(m, "selection %s\n", oomx_selection_ready() ?
+		   "oomx" : "kernel (a probe point oomx needs is missing)");
+	oomx_probes_show(m);
 	oomx_reaper_show(m);
 	return 0;
 }
@@ -350,13 +407,14 @@ static int oomx_reclaim_file_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(oomx_reclaim_file);
 
-int oomx_debugfs_init(void)
+int oomx_records_init(void)
 {
+	/* debugfs is optional: without it oomx works, only unseen here. */
 	oomx_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	if (IS_ERR(oomx_dir)) {
-		pr_err(KBUILD_MODNAME ": cannot create debugfs directory: %ld\n",
-		       PTR_ERR(oomx_dir));
-		return PTR_ERR(oomx_dir);
+		pr_warn("no debugfs (%ld): decision records are not shown there\n",
+			PTR_ERR(oomx_dir));
+		return 0;
 	}
 	debugfs_create_file("decisions", 0400, oomx_dir, NULL,
 			    &oomx_decisions_fops);
@@ -367,7 +425,7 @@ int oomx_debugfs_init(void)
 	return 0;
 }
 
-void oomx_debugfs_exit(void)
+void oomx_records_exit(void)
 {
 	debugfs_remove_recursive(oomx_dir);
 }

@@ -12,40 +12,57 @@
 #define _OOMX_COMPAT_H
 
 #include <linux/cgroup.h>
+#include <linux/highmem.h>
 #include <linux/kernfs.h>
+#include <linux/maple_tree.h>
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
 #include <linux/oom.h>
+#include <linux/pid.h>
 #include <linux/sched/coredump.h>
 #include <linux/sched/signal.h>
+#include <linux/uaccess.h>
 
 /*
- * Unmapping a VMA range.  6.1 exports zap_page_range(); 6.3+ removed it and
- * exports zap_page_range_single() instead.  Debian's 6.1 declares the
+ * Unmapping part of a VMA.  6.1 exports zap_page_range(); 6.3+ removed it
+ * and exports zap_page_range_single() instead.  Debian's 6.1 declares the
  * latter in mm.h (a backport) without exporting it, so Kbuild probes the
  * export in Module.symvers: OOMX_HAVE_ZAP_PAGE_RANGE_SINGLE.
- * Both take the mmap lock for read at most (MADV_DONTNEED calls them under
- * mmap_read_lock), handle mmu notifiers and flush the TLB themselves.
+ * Both need the mmap lock for read at most (MADV_DONTNEED calls them under
+ * mmap_read_lock), flush the TLB themselves and call the mmu notifiers
+ * that may block, which is why oomx never reaps an mm that has any.
  */
-static inline void oomx_zap_vma(struct vm_area_struct *vma)
+static inline void oomx_zap_range(struct vm_area_struct *vma,
+				  unsigned long start, unsigned long end)
 {
 #ifdef OOMX_HAVE_ZAP_PAGE_RANGE_SINGLE
-	zap_page_range_single(vma, vma->vm_start,
-			      vma->vm_end - vma->vm_start, NULL);
+	zap_page_range_single(vma, start, end - start, NULL);
 #else
-	zap_page_range(vma, vma->vm_start, vma->vm_end - vma->vm_start);
+	zap_page_range(vma, start, end - start);
 #endif
 }
 
 /*
+ * The previous VMA, walking an mm top-down as the stock reaper does since
+ * 6.18 (the dying task unmaps bottom-up: starting at the other end halves
+ * the page-table lock contention between the two).  mas_find_rev() is
+ * exported on 6.1 and 6.12; the mmap lock held for read keeps the tree
+ * from changing under the walk.
+ */
+static inline struct vm_area_struct *oomx_vma_prev(struct ma_state *mas)
+{
+	return mas_find_rev(mas, 0);
+}
+
+/*
  * mm->flags: MMF_OOM_SKIP ("nothing more to gain here", set by the stock
- * reaper and by exit_mmap() once the memory is gone) and MMF_UNSTABLE (the
- * contents are being torn away: check_stable_address_space() turns faults
- * into SIGBUS so the dying task cannot see zero pages where its data was).
- * oomx sets them with the same atomic bitops, at the same points, as the
- * stock oom_reaper; the bits are never cleared again by anyone.  Kernels
- * from 6.18 on wrap mm->flags in helpers: OOMX_HAVE_MM_FLAGS_HELPERS.
+ * reaper, by exit_mmap() once the memory is gone, and by the kernel's
+ * kill when the mm is shared with init) and MMF_UNSTABLE (the contents
+ * are being torn away: faults in the dying task SIGBUS instead of seeing
+ * zero pages).  oomx sets them with the same atomic bitops, at the same
+ * points, as the stock reaper; nobody ever clears them.  Kernels from
+ * 6.18 on wrap mm->flags in helpers: OOMX_HAVE_MM_FLAGS_HELPERS.
  */
 static inline bool oomx_mm_test(struct mm_struct *mm, int bit)
 {
@@ -66,92 +83,208 @@ static inline void oomx_mm_set(struct mm_struct *mm, int bit)
 }
 
 /*
- * signal->oom_mm marks a thread group as an OOM victim.  oomx sets it the
- * way mark_oom_victim() does (cmpxchg from NULL, then mmgrab(); the kernel
- * drops that reference in free_signal_struct()), so that:
- *  - the stock killer's oom_evaluate_task() waits for oomx's victim
- *    instead of killing a second task (no double kill from either side);
- *  - the victim's threads may dip into memory reserves to exit
- *    (oom_reserves_allowed() tests tsk_is_oom_victim()).
- * oomx does not set TIF_MEMDIE: its counterpart, the oom_victims count, is
- * private to oom_kill.c, and exit_oom_victim() would underflow it.
+ * Is an OOM victim's memory still on its way back?  Until MMF_OOM_SKIP,
+ * yes.  After it, exit_mmap() may still hold the mmap lock for write
+ * while it frees what its mmu_gather collected (up to ~40 MB, all of a
+ * small victim), and a reaper may hold it for read while it unmaps:
+ * rwsem_is_locked() on mm->mmap_lock (a public inline over the rwsem's
+ * count, read without the lock) tells; the reaper also yields to a
+ * waiting writer (rwsem_is_contended(), the same kind of inline).  The kernel's own scan takes
+ * MMF_OOM_SKIP alone as "done", and kills a second task in that window.
  */
-static inline void oomx_mark_victim(struct task_struct *tsk,
-				    struct mm_struct *mm)
+static inline bool oomx_mm_memory_pending(struct mm_struct *mm)
 {
-	if (!cmpxchg(&tsk->signal->oom_mm, NULL, mm))
-		mmgrab(mm);
+	return !oomx_mm_test(mm, MMF_OOM_SKIP) ||
+	       rwsem_is_locked(&mm->mmap_lock);
 }
 
 /*
- * memory.events "oom_kill": memcg_memory_event() is an inline that also
- * calls cgroup_file_notify(), which is not exported.  oomx increments the
- * same atomic counters the inline does (memory_events and
- * memory_events_local, up the hierarchy below the root) and cannot wake
- * poll()/inotify waiters on memory.events: readers see the count, sleepers
- * are not woken until the next kernel-raised event.
+ * Reading a page of the victim's memory without faulting it in: the
+ * reaper must never wait for I/O or allocate.  6.5 dropped the vmas
+ * argument of get_user_pages_remote(): OOMX_GUP_REMOTE_HAS_VMAS.  The
+ * caller holds the mmap lock for read, and never passes a hugetlb
+ * address: 6.1's follow_hugetlb_page() ignores FOLL_NOFAULT and faults.
  */
-#ifdef CONFIG_MEMCG
-static inline void oomx_memcg_event(struct mem_cgroup *memcg,
-				    enum memcg_memory_event event)
+static inline struct page *oomx_get_page_nofault(struct mm_struct *mm,
+						 unsigned long addr)
 {
-	if (!memcg)
-		return;
-	atomic_long_inc(&memcg->memory_events_local[event]);
-	/* The root memcg (no parent css) keeps no memory.events file. */
-	while (memcg && memcg->css.parent) {
-		atomic_long_inc(&memcg->memory_events[event]);
-		memcg = mem_cgroup_from_css(memcg->css.parent);
-	}
+	struct page *page;
+	long n;
+
+#ifdef OOMX_GUP_REMOTE_HAS_VMAS
+	n = get_user_pages_remote(mm, addr, 1, FOLL_NOFAULT, &page, NULL, NULL);
+#else
+	n = get_user_pages_remote(mm, addr, 1, FOLL_NOFAULT, &page, NULL);
+#endif
+	return n == 1 ? page : NULL;
 }
 
-static inline void oomx_memcg_event_mm(struct mm_struct *mm,
-				       enum memcg_memory_event event)
+/*
+ * User pointers may carry tag bits the MMU ignores (arm64 TBI and MTE,
+ * x86 LAM on 6.4+).  GUP strips them itself; find_vma() does not.  6.4+
+ * has untagged_addr_remote() for another process's mm (LAM masks are per
+ * mm; the caller holds its mmap lock); before that untagged_addr().
+ */
+static inline unsigned long oomx_untag(struct mm_struct *mm,
+				       unsigned long addr)
+{
+#ifdef untagged_addr_remote
+	return untagged_addr_remote(mm, addr);
+#else
+	return untagged_addr(addr);
+#endif
+}
+
+/*
+ * task->robust_list, ->compat_robust_list and ->clear_child_tid: user
+ * addresses the exiting task reads and writes in its exit path
+ * (exit_robust_list(), mm_release()).  Each is written only by the task
+ * itself (set_robust_list(), set_tid_address(), its own exit) and read
+ * here as a single word; a victim that has been sent SIGKILL runs no more
+ * user code, so the lists behind them stop changing.
+ */
+static inline unsigned long oomx_task_robust_list(struct task_struct *t)
+{
+#ifdef CONFIG_FUTEX
+	return (unsigned long)READ_ONCE(t->robust_list);
+#else
+	return 0;
+#endif
+}
+
+static inline unsigned long oomx_task_compat_robust_list(struct task_struct *t)
+{
+#if defined(CONFIG_FUTEX) && defined(CONFIG_COMPAT)
+	return (unsigned long)READ_ONCE(t->compat_robust_list);
+#else
+	return 0;
+#endif
+}
+
+static inline unsigned long oomx_task_clear_child_tid(struct task_struct *t)
+{
+	return (unsigned long)READ_ONCE(t->clear_child_tid);
+}
+
+/*
+ * The oom:mark_victim tracepoint.  Upstream widened it in 2024 from
+ * TP_PROTO(int pid) to (struct task_struct *task, uid_t uid); Debian's
+ * 6.1 and 6.12 both carry the wide one.  Kbuild greps the header:
+ * OOMX_HAVE_MARK_VICTIM_TASK.  The narrow one gives only the pid, which
+ * the probe turns back into the task (it is locked by the kernel's kill
+ * path while the tracepoint runs, so it cannot go away).
+ */
+void oomx_victim_probe(void *data, struct task_struct *task, uid_t uid);
+#ifdef OOMX_HAVE_MARK_VICTIM_TASK
+#define OOMX_MARK_VICTIM_PROBE	oomx_victim_probe
+#else
+static inline void oomx_victim_probe_pid(void *data, int pid)
+{
+	struct task_struct *task;
+
+	rcu_read_lock();
+	task = pid_task(find_pid_ns(pid, &init_pid_ns), PIDTYPE_PID);
+	if (task)
+		oomx_victim_probe(data, task, 0);
+	rcu_read_unlock();
+}
+
+#define OOMX_MARK_VICTIM_PROBE	oomx_victim_probe_pid
+#endif
+
+/*
+ * The memory cgroup of an OOM, for the record.  oc->memcg is pinned by
+ * the kernel for the length of the OOM; oomx takes its own css reference
+ * (css_get() is a percpu_ref increment, safe in a probe handler) and
+ * drops it when the record is written, in process context.  The path is
+ * read with kernfs_path() (kernfs_rename_lock only): cgroup_path_ns()
+ * takes cgroup_mutex, which a task stuck in the allocator may hold.
+ */
+static inline u64 oomx_memcg_id(struct mem_cgroup *memcg)
+{
+	return memcg ? cgroup_id(memcg->css.cgroup) : 0;
+}
+
+static inline void oomx_memcg_get(struct mem_cgroup *memcg)
+{
+	css_get(&memcg->css);
+}
+
+static inline void oomx_memcg_put(struct mem_cgroup *memcg)
+{
+	css_put(&memcg->css);
+}
+
+/* The memory cgroup @tsk is charged to, with a reference; NULL if none. */
+static inline struct mem_cgroup *oomx_task_memcg_get(struct task_struct *tsk)
 {
 	struct mem_cgroup *memcg;
 
 	if (mem_cgroup_disabled())
-		return;
-	memcg = get_mem_cgroup_from_mm(mm);
-	oomx_memcg_event(memcg, event);
+		return NULL;
+	rcu_read_lock();
+	memcg = mem_cgroup_from_task(tsk);
 	if (memcg)
-		css_put(&memcg->css);
+		css_get(&memcg->css);
+	rcu_read_unlock();
+	return memcg;
 }
 
-/*
- * The memory cgroup path of @tsk for log lines.  cgroup_path_ns() takes
- * cgroup_mutex, which a task waiting on oom_lock may hold: not safe here.
- * kernfs_path() (an inline over the exported kernfs_path_from_node()) only
- * takes kernfs_rename_lock, a spinlock, which is what the kernel's own
- * OOM report uses.  Caller holds RCU.
- */
-static inline void oomx_task_memcg_path(struct task_struct *tsk, char *buf,
-					size_t len)
+/* Is @memcg inside the OOM domain @root (NULL: the whole machine)? */
+static inline bool oomx_memcg_within(struct mem_cgroup *memcg,
+				     struct mem_cgroup *root)
 {
-	struct mem_cgroup *memcg = mem_cgroup_from_task(tsk);
+	if (!root)
+		return true;
+	return memcg && mem_cgroup_is_descendant(memcg, root);
+}
 
-	if (!memcg || mem_cgroup_disabled() ||
-	    kernfs_path(memcg->css.cgroup->kn, buf, len) < 0)
+static inline void oomx_memcg_path(struct mem_cgroup *memcg, char *buf,
+				   size_t len)
+{
+	if (!memcg || kernfs_path(memcg->css.cgroup->kn, buf, len) < 0)
 		strscpy(buf, "/", len);
 }
-#else
-static inline void oomx_memcg_event_mm(struct mm_struct *mm, int event) { }
-static inline void oomx_task_memcg_path(struct task_struct *tsk, char *buf,
-					size_t len)
-{
-	strscpy(buf, "/", len);
-}
-#endif
 
 /*
- * Read-only fields oomx reads from tasks, all through public headers and
- * under the locks the kernel's own OOM code uses for them:
- *  - task->mm under task_lock(), as find_lock_task_mm() does;
- *  - task->signal->oom_score_adj, ->oom_mm, ->oom_flag_origin under RCU
- *    (oom_evaluate_task() reads them the same way);
- *  - mm counters through get_mm_counter()/get_mm_rss()/mm_pgtables_bytes();
- *  - current->mems_allowed and node_states[N_MEMORY] to detect a
- *    cpuset-constrained allocation, which oomx leaves to the kernel.
+ * Is @mm in use by the global init process?  The kernel's kill path sets
+ * MMF_OOM_SKIP on such an mm (init must never see its memory vanish); the
+ * reaper checks again itself.  init's threads are read under RCU and
+ * their ->mm only compared.
+ */
+static inline bool oomx_mm_shared_with_init(struct mm_struct *mm)
+{
+	struct task_struct *init, *t;
+	bool shared = false;
+
+	rcu_read_lock();
+	init = pid_task(find_pid_ns(1, &init_pid_ns), PIDTYPE_PID);
+	if (init) {
+		for_each_thread(init, t) {
+			if (READ_ONCE(t->mm) == mm) {
+				shared = true;
+				break;
+			}
+		}
+	}
+	rcu_read_unlock();
+	return shared;
+}
+
+/*
+ * Fields oomx reads from kernel structures, all through public headers:
+ *  - struct oom_control (->chosen, ->chosen_points, ->memcg, ->gfp_mask,
+ *    ->order) in probes on out_of_memory() and oom_kill_process(), whose
+ *    caller holds oom_lock and the references behind them;
+ *  - the arguments of oom_badness() (a task the kernel's scan holds under
+ *    RCU or css_task_iter, and totalpages) and its return value, which
+ *    oomx replaces with its own score when it is in charge;
+ *  - task->tgid, ->comm, ->signal->oom_score_adj and the task's uid (under
+ *    RCU) of those candidates, as the kernel's own report reads them;
+ *  - signal->oom_mm of a victim, set by mark_oom_victim() before the
+ *    tracepoint fires; oomx takes its own mmgrab() reference;
+ *  - mm counters through get_mm_counter()/get_mm_rss(), and
+ *    mm_has_notifiers() under the mmap lock.
  */
 
 #endif /* _OOMX_COMPAT_H */

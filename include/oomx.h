@@ -1,64 +1,88 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * oomx internals shared by the kernel glue: oomx.c (parameters, trigger,
- * selection and kill), reaper.c (the reaper kthread), record.c (decision
- * records and debugfs) and reclaim_hooks.c (kprobes).
+ * oomx internals shared by the kernel glue.  One OOM event flows through
+ * these files in this order, as one struct oomx_event:
+ *
+ *   trigger.c  out_of_memory() entry/return, the OOM notifier: the event
+ *   select.c   oom_badness(): every candidate through oomx's policy;
+ *              oom_kill_process(): the choice the kernel now executes
+ *   kill.c     the oom:mark_victim tracepoint: each victim of the kill
+ *   reaper.c   the reaper kthread: the victim's memory back, early
+ *   record.c   the decision record, counters, log lines, debugfs
+ *
+ * Around them: oomx.c (module init/exit), params.c (parameters),
+ * probes.c (the table of probe points), reclaim_hooks.c (reclaim
+ * telemetry), policy.c (the pure policy).
  */
 #ifndef _OOMX_H
 #define _OOMX_H
 
 #include <linux/atomic.h>
 #include <linux/gfp.h>
-#include <linux/timekeeping.h>
+#include <linux/kprobes.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
+#include <linux/timekeeping.h>
 #include <linux/types.h>
 
 #include "oomx_policy.h"
 
 #define OOMX_VERSION	"0.1.0"
 
+struct mem_cgroup;
+struct mm_struct;
+
 /*
  * oomx's clock: CLOCK_MONOTONIC read without the timekeeping seqlock, so
- * it is safe in kprobe handlers, which may run in NMI-like context (an
- * int3 not yet optimised into a jump).  All oomx timestamps use it, so
- * they can be subtracted from each other.
+ * it is safe in probe handlers, which may run in NMI-like context (arm64
+ * kprobes are BRK exceptions).  All oomx timestamps use it.
  */
 static inline u64 oomx_now_ns(void)
 {
 	return ktime_get_mono_fast_ns();
 }
 
-/* ---- parameters (oomx.c); read with READ_ONCE() anywhere ---- */
+/* ---- parameters (params.c); read with READ_ONCE() anywhere ---- */
 extern bool oomx_enabled;
 extern bool oomx_dry_run;
 extern enum oomx_policy oomx_policy;
 extern unsigned int oomx_reap_delay_ms;
-extern unsigned int oomx_victim_timeout_ms;
+extern unsigned int oomx_reap_verified_delay_ms;
 extern unsigned int oomx_top_candidates;
 
-/* ---- the OOM context seen by the out_of_memory probe (reclaim_hooks.c) ---- */
-struct oomx_oc_snap {
-	struct task_struct *task;	/* compared only, never dereferenced */
-	gfp_t gfp_mask;
-	int order;
-	bool memcg;			/* oc->memcg != NULL */
-	bool constrained;		/* oc->nodemask narrower than all nodes */
-	u64 t_ns;
-};
+/* oomx's workqueue (oomx.c): records and sampling; has a rescuer. */
+extern struct workqueue_struct *oomx_wq;
 
+int oomx_params_check(void);
+void oomx_params_live(bool live);
+bool oomx_hook_disabled_by_param(const char *symbol);
+
+/* ---- the probe table (probes.c) ---- */
+/* In arming order: out_of_memory(), the gate, last (and disarmed first). */
 enum oomx_hook {
-	OOMX_HOOK_OOM_ENTRY,	/* out_of_memory(): the OOM context */
-	OOMX_HOOK_STOCK_KILL,	/* __oom_kill_process(): the stock victim */
-	OOMX_HOOK_STOCK_SELECT,	/* oom_kill_process(): stock selection done */
-	OOMX_HOOK_MEMCG_OOM,	/* mem_cgroup_out_of_memory(): memcg OOMs */
 	OOMX_HOOK_DIRECT_RECLAIM,	/* try_to_free_pages() */
 	OOMX_HOOK_MEMCG_RECLAIM,	/* try_to_free_mem_cgroup_pages() */
 	OOMX_HOOK_ALLOC_SLOWPATH,	/* __alloc_pages_slowpath() */
+	OOMX_HOOK_MEMCG_OOM,	/* mem_cgroup_out_of_memory(): telemetry */
+	OOMX_HOOK_VICTIM,	/* tracepoint oom:mark_victim: victims */
+	OOMX_HOOK_DECISION,	/* oom_kill_process(): the kernel's choice */
+	OOMX_HOOK_CANDIDATE,	/* oom_badness(): oomx's policy per candidate */
+	OOMX_HOOK_NOTIFIER,	/* the OOM notifier chain: global prepare */
+	OOMX_HOOK_OOM,		/* out_of_memory(): the event */
 	OOMX_HOOK_NR,
 };
 
-/* Reclaim telemetry, summed over CPUs (pages and nanoseconds). */
+int oomx_probes_init(void);
+void oomx_probes_exit(void);
+int oomx_probes_arm(void);
+void oomx_probes_disarm(void);
+bool oomx_hook_active(enum oomx_hook h);
+bool oomx_hook_known(const char *symbol);
+unsigned long oomx_hook_missed(enum oomx_hook h);
+bool oomx_selection_ready(void);
+void oomx_probes_show(struct seq_file *m);
+
+/* ---- reclaim telemetry (reclaim_hooks.c) ---- */
 enum oomx_rstat {
 	OOMX_RS_DIRECT,		/* direct reclaim, global */
 	OOMX_RS_MEMCG,		/* reclaim against a memcg limit */
@@ -76,123 +100,210 @@ struct oomx_reclaim_sums {
 	u64 global_ooms;
 };
 
-/* What the reclaim path did in the seconds before a decision. */
+/* What the reclaim path did in the seconds before an event. */
 struct oomx_reclaim_window {
 	u64 window_ns;
 	struct oomx_reclaim_sums d;	/* deltas over the window */
 };
 
 void oomx_reclaim_sum(struct oomx_reclaim_sums *out);
+void oomx_reclaim_count_oom(bool memcg);
 void oomx_reclaim_sample(void);
-void oomx_reclaim_window(struct oomx_reclaim_window *w);
+void oomx_reclaim_window(struct oomx_reclaim_window *w, u64 at_ns,
+			 const struct oomx_reclaim_sums *at);
 void oomx_reclaim_show(struct seq_file *m);
+void oomx_telemetry_start(void);
+void oomx_telemetry_stop(void);
+int oomx_memcg_oom_pre(struct kprobe *kp, struct pt_regs *regs);
+int oomx_direct_entry(struct kretprobe_instance *ri, struct pt_regs *regs);
+int oomx_direct_ret(struct kretprobe_instance *ri, struct pt_regs *regs);
+int oomx_memcg_entry(struct kretprobe_instance *ri, struct pt_regs *regs);
+int oomx_memcg_ret(struct kretprobe_instance *ri, struct pt_regs *regs);
+int oomx_slow_entry(struct kretprobe_instance *ri, struct pt_regs *regs);
+int oomx_slow_ret(struct kretprobe_instance *ri, struct pt_regs *regs);
+#define OOMX_RECLAIM_DATA_SIZE	(3 * sizeof(u64))
 
-int oomx_hooks_init(void);
-void oomx_hooks_exit(void);
-bool oomx_oc_current(struct oomx_oc_snap *snap);
-void oomx_hooks_show(struct seq_file *m);
+/* ---- the OOM event ---- */
+#define OOMX_EVENT_VICTIMS	8
+
+enum oomx_event_state {
+	OOMX_EV_FREE,
+	OOMX_EV_OPEN,		/* inside out_of_memory(): the OOM task writes */
+	OOMX_EV_CLOSED,		/* returned: waiting to be recorded */
+};
+
+/*
+ * One out_of_memory() call.  Between open and close only the task that
+ * holds oom_lock (every caller of out_of_memory() does) writes it, from
+ * probe handlers running in that task; after close, only the commit
+ * reads it.  Nothing here is ever read while another task may write it.
+ */
+struct oomx_event {
+	atomic_t state;			/* enum oomx_event_state */
+	/* trigger (trigger.c) */
+	u64 seq;
+	struct task_struct *task;	/* the OOMing task: compared only */
+	u64 t_start_ns;
+	bool memcg;
+	struct mem_cgroup *memcg_ptr;	/* css reference held until commit */
+	u64 memcg_id;
+	gfp_t gfp_mask;
+	int order;
+	bool dry_run;
+	bool cand_armed;		/* the candidate probe, at open */
+	unsigned long missed_at_start;	/* of the candidate probe */
+	struct oomx_reclaim_sums reclaim_at_start;
+	unsigned long notifier_freed;	/* prepare: what notifiers freed */
+	/* candidates (select.c) */
+	struct oomx_sel sel;
+	u64 t_first_cand_ns;
+	/* decision (select.c) */
+	bool reached_kill;
+	bool kill_allocating;
+	bool redirected;		/* handed the kernel a victim in flight */
+	u64 t_decide_ns;
+	struct oomx_cand chosen;	/* what the kernel is killing */
+	/* kill (kill.c) */
+	bool current_marked;
+	u64 t_kill_ns;
+	unsigned int nr_victims;
+	int victims[OOMX_EVENT_VICTIMS];
+	/* close (trigger.c) */
+	bool progress;
+	bool unfinished;		/* never saw out_of_memory() return */
+	bool scored_all;
+	u64 t_end_ns;
+	enum oomx_action action;
+};
+
+/* trigger.c */
+void oomx_events_init(void);
+void oomx_events_exit(void);
+struct oomx_event *oomx_event_current(void);
+u64 oomx_events_closed_seq(void);
+void oomx_events_record(void);
+int oomx_oom_entry(struct kretprobe_instance *ri, struct pt_regs *regs);
+int oomx_oom_return(struct kretprobe_instance *ri, struct pt_regs *regs);
+int oomx_oom_notify(struct notifier_block *nb, unsigned long action,
+		    void *data);
+#define OOMX_OOM_DATA_SIZE	sizeof(void *)
+
+/* select.c */
+int oomx_cand_entry(struct kretprobe_instance *ri, struct pt_regs *regs);
+int oomx_cand_return(struct kretprobe_instance *ri, struct pt_regs *regs);
+int oomx_decision_pre(struct kprobe *kp, struct pt_regs *regs);
+#define OOMX_CAND_DATA_SIZE	(3 * sizeof(void *) + sizeof(long))
+
+/* kill.c */
+void oomx_victim_probe(void *data, struct task_struct *task, uid_t uid);
+
+/* ---- reaper (reaper.c) ---- */
+enum oomx_reap_result {
+	OOMX_REAP_NONE,		/* no victim to reap */
+	OOMX_REAP_PENDING,	/* queued */
+	OOMX_REAP_DONE,		/* oomx's reaper unmapped the memory */
+	OOMX_REAP_EXITED,	/* released first (exit, or the stock reaper) */
+	OOMX_REAP_KERNEL,	/* left to the kernel's reaper: mmu notifiers */
+	OOMX_REAP_BUSY,		/* its mmap lock was never free */
+	OOMX_REAP_DROPPED,	/* oomx's queue was full: the kernel's reaper */
+	OOMX_REAP_UNLOAD,	/* oomx was unloaded first: the kernel's reaper */
+	OOMX_REAP_NR,
+};
+
+int oomx_reaper_start(void);
+void oomx_reaper_stop(void);
+bool oomx_reaper_enqueue(struct task_struct *tsk, struct mm_struct *mm,
+			 u64 seq, u64 t_kill_ns);
+struct task_struct *oomx_inflight_victim(struct mem_cgroup *oom_memcg);
+int oomx_put_reserve(void);
+void oomx_put_later(int slot, struct task_struct *tsk);
+void oomx_put_unreserve(int slot);
+void oomx_reaper_kick(void);
+void oomx_reaper_show(struct seq_file *m);
+const char *oomx_reap_name(enum oomx_reap_result r);
 
 /* ---- decision records and counters (record.c) ---- */
 struct oomx_rec_task {
 	int pid;
-	int uid;
+	u32 uid;
 	short adj;
-	char comm[TASK_COMM_LEN];
+	char comm[OOMX_COMM_LEN];
 	long points;
-	unsigned long rss_kb;
-	unsigned long swap_kb;
-	unsigned long pgtables_kb;
+	long classic;
+	unsigned long mem_kb;
 };
 
-enum oomx_reap_result {
-	OOMX_REAP_NONE,		/* no kill, nothing to reap */
-	OOMX_REAP_PENDING,	/* waiting for reap_delay_ms or the lock */
-	OOMX_REAP_DONE,		/* oomx's reaper unmapped the memory */
-	OOMX_REAP_EXITED,	/* the victim released it first */
-	OOMX_REAP_FAILED,	/* lock never taken before the timeout */
-	OOMX_REAP_SKIPPED,	/* not reapable: shared with init, notifiers */
-	OOMX_REAP_UNLOAD,	/* oomx was unloaded before the end */
-	OOMX_REAP_NR,
-};
+#define OOMX_PATH_LEN	128
 
 struct oomx_record {
 	u64 seq;
-	u64 t_trigger_ns;		/* ktime_get_ns() at out_of_memory() */
+	u64 t_ns;			/* out_of_memory() entered */
 	bool memcg;
+	char memcg_path[OOMX_PATH_LEN];
 	gfp_t gfp_mask;
 	int order;
 	enum oomx_policy policy;
-	enum oomx_defer action;		/* PROCEED = oomx killed */
 	bool dry_run;
-	bool killed;
-	enum oomx_sel_state sel;
+	enum oomx_action action;
 	unsigned long totalpages;
-	unsigned int nr_seen, nr_eligible, nr_top, nr_sharers;
-	struct oomx_rec_task victim;
+	unsigned long notifier_freed;
+	unsigned int nr_seen, nr_eligible, nr_top;
+	bool have_choice;
+	struct oomx_rec_task victim;	/* what the kernel killed */
+	struct oomx_rec_task choice;	/* oomx's policy */
+	struct oomx_rec_task classic;	/* the stock killer's policy */
 	struct oomx_rec_task top[OOMX_TOP_MAX];
-	struct oomx_reclaim_window reclaim;
-	u64 scan_ns;			/* oomx's scan of all tasks */
-	u64 stock_select_ns;		/* dry run: the stock killer's selection */
-	u64 signal_ns;			/* trigger -> SIGKILL sent */
-	u64 reaped_ns;			/* trigger -> reaper finished */
-	u64 released_ns;		/* trigger -> memory back (reap or exit) */
-	bool released;
-	unsigned long reaped_kb;
+	unsigned int nr_victims;
+	int victims[OOMX_EVENT_VICTIMS];
+	u64 select_ns;			/* first candidate -> the choice */
+	u64 decide_ns;			/* event -> the choice */
+	u64 kill_ns;			/* event -> first victim marked */
+	/* filled in by the reaper, for the event's first victim */
 	enum oomx_reap_result reap;
-	bool fallback;
-	int stock_pid;			/* the stock killer's choice, if seen */
+	enum oomx_robust robust;
+	unsigned int kept_pages;
+	u64 reap_start_ns;		/* event -> oomx's reap began */
+	u64 released_ns;		/* event -> memory back */
+	u64 zap_ns;			/* time spent unmapping */
+	unsigned long reaped_kb;
+	struct oomx_reclaim_window reclaim;
 };
 
 enum oomx_counter {
-	OOMX_C_EVENTS,		/* global OOM events seen by the notifier */
-	OOMX_C_KILLS,
-	OOMX_C_SHARER_KILLS,
-	OOMX_C_REAPS,
-	OOMX_C_REAP_FAILURES,
-	OOMX_C_REAPED_KB,
-	OOMX_C_EXITED_FIRST,
-	OOMX_C_FALLBACKS,
-	OOMX_C_DRY_RUN,
+	OOMX_C_EVENTS_GLOBAL,	/* out_of_memory() calls, global */
+	OOMX_C_EVENTS_MEMCG,	/* ... for a memory cgroup */
+	OOMX_C_EVENTS_LOST,	/* no free event slot: not recorded */
+	OOMX_C_DECISIONS,	/* kills chosen through oomx's policy */
+	OOMX_C_POLICY_CHANGED,	/* ... where classic would have differed */
 	OOMX_C_DRY_RUN_AGREE,
 	OOMX_C_DRY_RUN_DISAGREE,
-	OOMX_C_STOCK_KILLS,	/* kills by the stock killer, seen by probe */
+	OOMX_C_SCORE_MISSES,	/* candidates the kernel scored without oomx */
+	OOMX_C_SECOND_KILLS_AVOIDED,	/* kills of a second task while one was in flight */
+	OOMX_C_VICTIMS,		/* tasks marked OOM victims */
+	OOMX_C_REAPS,
+	OOMX_C_REAPED_KB,
+	OOMX_C_REAP_EXITED,
+	OOMX_C_REAP_KERNEL,
+	OOMX_C_REAP_BUSY,
+	OOMX_C_REAP_DROPPED,
+	OOMX_C_REAP_UNVERIFIED,	/* waited reap_delay_ms: lists unreadable */
+	OOMX_C_ROBUST_KEPT_PAGES,
 	OOMX_C_NR,
 };
 
 extern atomic_long_t oomx_counters[OOMX_C_NR];
-extern atomic_long_t oomx_defers[OOMX_DEFER_NR];
+extern atomic_long_t oomx_actions[OOMX_ACT_NR];
 
 static inline void oomx_count(enum oomx_counter c, long n)
 {
 	atomic_long_add(n, &oomx_counters[c]);
 }
 
-struct oomx_record *oomx_record_begin(void);
-void oomx_record_commit(struct oomx_record *r);
+void oomx_record_event(const struct oomx_event *ev);
+void oomx_records_log(void);
 void oomx_record_update(u64 seq, void (*fn)(struct oomx_record *r, void *arg),
 			void *arg);
-void oomx_record_stock_kill(int tgid);		/* probe context */
-void oomx_record_stock_select(u64 ns);		/* probe context */
-void oomx_notifier_done(void);
-int oomx_debugfs_init(void);
-void oomx_debugfs_exit(void);
-const char *oomx_reap_name(enum oomx_reap_result r);
-void oomx_report_header(const struct oomx_record *r);
-void oomx_report_kill(struct task_struct *victim, struct mm_struct *mm,
-		      const struct oomx_record *r);
-
-/* ---- reaper (reaper.c) ---- */
-int oomx_reaper_start(void);
-void oomx_reaper_stop(void);
-void oomx_reaper_queue(struct task_struct *tsk, struct mm_struct *mm,
-		       bool can_reap, u64 seq, u64 t_trigger_ns);
-bool oomx_victim_in_flight(u64 *deadline_ns);
-void oomx_victim_fallback(void);
-bool oomx_handoff_pending(void);
-void oomx_take_handoff(void);
-void oomx_reaper_show(struct seq_file *m);
-
-/* ---- kernel settings mirrored for the notifier (oomx.c) ---- */
-void oomx_mirror_refresh(void);
+int oomx_records_init(void);
+void oomx_records_exit(void);
 
 #endif /* _OOMX_H */

@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * oomx policy: scoring, victim selection, trigger decisions and parameter
- * parsing.  Everything here is a pure function over the small structs
- * below: no task_struct, no locks, no side effects.  The kernel glue in
- * oomx.c fills the structs; KUnit (kunit/policy_test.c) drives them
- * directly.
+ * oomx policy: scoring, selection bookkeeping, OOM event classification,
+ * reap timing, the robust-futex list walk and parameter parsing.
+ * Everything here is a pure function over the small structs below: no
+ * task_struct, no locks, no side effects (the robust walk reads memory
+ * only through the ops it is handed).  The kernel glue fills the structs;
+ * KUnit (kunit/policy_test.c) drives them directly.
  */
 #ifndef _OOMX_POLICY_H
 #define _OOMX_POLICY_H
 
-#include <linux/types.h>
+#include <linux/bits.h>
 #include <linux/limits.h>
+#include <linux/types.h>
 
 enum oomx_policy {
 	OOMX_POLICY_CLASSIC,	/* the kernel's oom_badness(), exactly */
@@ -19,99 +21,150 @@ enum oomx_policy {
 	OOMX_POLICY_NR,
 };
 
-/* Candidate flags, filled by the glue from the task and its mm. */
+/*
+ * Candidate flags.  At an OOM the kernel's own oom_evaluate_task() has
+ * filtered candidates before oomx sees them, so these are only set by
+ * oomx's own scans (outside an OOM), from the task the same way.
+ */
 #define OOMX_CAND_UNKILLABLE	BIT(0)	/* init or a kernel thread */
 #define OOMX_CAND_NO_MM		BIT(1)	/* all threads have left their mm */
 #define OOMX_CAND_VFORK		BIT(2)	/* in the middle of vfork */
 #define OOMX_CAND_MM_SKIP	BIT(3)	/* mm already reaped (MMF_OOM_SKIP) */
-#define OOMX_CAND_VICTIM	BIT(4)	/* an OOM victim, not yet reaped */
-#define OOMX_CAND_VICTIM_DONE	BIT(5)	/* an OOM victim, already reaped */
-#define OOMX_CAND_ORIGIN	BIT(6)	/* oom_task_origin(): kill first */
-#define OOMX_CAND_INELIGIBLE	BIT(7)	/* outside the OOM's scope (memcg) */
+#define OOMX_CAND_NEVER		(OOMX_CAND_UNKILLABLE | OOMX_CAND_NO_MM | \
+				 OOMX_CAND_VFORK | OOMX_CAND_MM_SKIP)
 
 #define OOMX_SCORE_ADJ_MIN	(-1000)
 #define OOMX_SCORE_ADJ_MAX	1000
+#define OOMX_COMM_LEN		16	/* TASK_COMM_LEN */
 
 struct oomx_cand {
-	void *ref;		/* opaque to the policy: the glue's task */
 	int pid;		/* tgid */
-	u32 flags;
 	short adj;		/* signal->oom_score_adj */
-	unsigned long rss;	/* pages: anon + file + shmem */
-	unsigned long swapents;	/* pages */
-	unsigned long pgtables;	/* pages */
-	long points;		/* output of oomx_score() */
+	u32 flags;
+	u32 uid;
+	unsigned long mem;	/* pages: rss + swap entries + page tables */
+	long classic;		/* the kernel's oom_badness() for the task */
+	long points;		/* oomx_score() under the selection's policy */
+	char comm[OOMX_COMM_LEN];
 };
+
+long oomx_classic_points(unsigned long mem, short adj,
+			 unsigned long totalpages);
+unsigned long oomx_mem_from_classic(long points, short adj,
+				    unsigned long totalpages);
+long oomx_score(const struct oomx_cand *c, enum oomx_policy policy,
+		unsigned long totalpages);
 
 #define OOMX_TOP_MAX	16
 
-enum oomx_sel_state {
-	OOMX_SEL_NONE,		/* nothing killable was seen */
-	OOMX_SEL_VICTIM,	/* ->victim is the choice */
-	OOMX_SEL_ABORT,		/* a victim is in flight: kill nothing */
-};
-
+/* One selection: what the kernel's scan offered, seen through oomx's policy. */
 struct oomx_sel {
 	/* inputs */
 	enum oomx_policy policy;
 	unsigned long totalpages;
 	unsigned int top_max;		/* <= OOMX_TOP_MAX */
 	/* outputs */
-	enum oomx_sel_state state;
-	struct oomx_cand victim;
-	unsigned int nr_seen;		/* every task offered */
-	unsigned int nr_eligible;	/* tasks with a score */
+	unsigned int nr_seen;		/* every candidate offered */
+	unsigned int nr_eligible;	/* candidates with a score */
 	unsigned int nr_top;
+	bool have_best;
+	struct oomx_cand best;		/* oomx's choice */
+	struct oomx_cand best_classic;	/* the stock killer's, same rule */
 	struct oomx_cand top[OOMX_TOP_MAX];	/* best first */
 };
 
-long oomx_score(const struct oomx_cand *c, enum oomx_policy policy,
-		unsigned long totalpages);
 void oomx_sel_init(struct oomx_sel *sel, enum oomx_policy policy,
 		   unsigned long totalpages, unsigned int top_max);
-bool oomx_sel_consider(struct oomx_sel *sel, struct oomx_cand *c);
+void oomx_sel_offer(struct oomx_sel *sel, struct oomx_cand *c);
 void oomx_select(struct oomx_sel *sel, struct oomx_cand *c, unsigned int n);
 
-/* Why oomx lets the kernel handle an OOM event instead of acting. */
-enum oomx_defer {
-	OOMX_ACT_PROCEED,	/* scan, choose and (unless dry_run) kill */
-	OOMX_DEFER_DISABLED,
-	OOMX_DEFER_NO_CONTEXT,	/* the out_of_memory probe saw nothing */
-	OOMX_DEFER_SYSRQ,
-	OOMX_DEFER_NOFS,	/* kernel kills nothing for !__GFP_FS */
-	OOMX_DEFER_EXITING,	/* current is dying: kernel picks current */
-	OOMX_DEFER_CONSTRAINED,	/* cpuset / mempolicy restricted */
-	OOMX_DEFER_PANIC,	/* vm.panic_on_oom is set */
-	OOMX_DEFER_ALLOCATING,	/* vm.oom_kill_allocating_task is set */
-	OOMX_DEFER_HANDOFF,	/* one event for the stock killer */
-	OOMX_DEFER_WAIT,	/* our victim is in flight */
-	OOMX_ACT_FALLBACK,	/* our victim timed out: stock takes over */
-	OOMX_DEFER_NO_VICTIM,	/* scan found nothing killable */
-	OOMX_DEFER_NR,
+/* What one out_of_memory() call came to, from what oomx saw of it. */
+enum oomx_action {
+	OOMX_ACT_KILL,		/* the kernel killed oomx's choice */
+	OOMX_ACT_DRY_RUN,	/* the kernel killed its own; oomx recorded */
+	OOMX_ACT_UNSCORED,	/* a kill oomx could not score: the kernel's */
+	OOMX_ACT_ALLOCATING,	/* vm.oom_kill_allocating_task: no selection */
+	OOMX_ACT_EXITING,	/* the allocating task was dying: no kill */
+	OOMX_ACT_NOTIFIER_FREED, /* an OOM notifier freed memory: no kill */
+	OOMX_ACT_NOFS,		/* global !__GFP_FS: the kernel kills nothing */
+	OOMX_ACT_IN_FLIGHT,	/* a victim still holds its memory: no kill */
+	OOMX_ACT_NO_VICTIM,	/* nothing killable */
+	OOMX_ACT_NR,
 };
 
-struct oomx_trigger {
-	bool enabled;
-	bool have_context;
+struct oomx_event_facts {
+	bool memcg;
 	bool sysrq;
 	bool gfp_fs;
-	bool current_exiting;
-	bool constrained;
-	bool panic_on_oom;
-	bool kill_allocating;
-	bool handoff_pending;
-	bool victim_in_flight;	/* oomx's own victim, not yet released */
-	u64 now_ns;
-	u64 victim_deadline_ns;
+	bool notifier_freed;	/* an OOM notifier reported freed memory */
+	bool reached_kill;	/* oom_kill_process() was entered */
+	bool redirected;	/* ... and handed a victim already in flight */
+	bool kill_allocating;	/* ... for vm.oom_kill_allocating_task */
+	bool current_marked;	/* current became a victim without a kill */
+	bool scored_all;	/* every candidate went through oomx's policy */
+	bool dry_run;
+	bool progress;		/* out_of_memory()'s return value */
 };
 
-enum oomx_defer oomx_trigger_decide(const struct oomx_trigger *t);
-const char *oomx_defer_name(enum oomx_defer d);
+enum oomx_action oomx_event_action(const struct oomx_event_facts *f);
+const char *oomx_action_name(enum oomx_action a);
+
+/*
+ * Reaping.  exit_robust_list() reads the dying task's robust futex list
+ * from its own memory; reaping that memory first leaves waiters in other
+ * processes blocked forever, which is why the stock reaper waits 2 s.
+ * oomx reads the lists itself: when it has found every entry (and keeps
+ * the pages they live in), it may reap sooner.
+ */
+enum oomx_robust {
+	OOMX_ROBUST_NONE,	/* no thread has an entry or an op pending */
+	OOMX_ROBUST_KEPT,	/* entries found; their pages are kept */
+	OOMX_ROBUST_UNKNOWN,	/* some list could not be read whole */
+	OOMX_ROBUST_NR,
+};
+
+u64 oomx_reap_due_ns(u64 t_kill_ns, enum oomx_robust robust,
+		     unsigned int delay_ms, unsigned int verified_delay_ms);
+const char *oomx_robust_name(enum oomx_robust r);
+
+/* A small sorted set of page addresses the reaper must not unmap. */
+#define OOMX_KEEP_MAX	64
+
+struct oomx_pageset {
+	unsigned int nr;
+	bool overflow;
+	unsigned long page[OOMX_KEEP_MAX];
+};
+
+void oomx_pageset_init(struct oomx_pageset *s);
+bool oomx_pageset_add(struct oomx_pageset *s, unsigned long addr,
+		      unsigned long page_size);
+bool oomx_pageset_next_gap(const struct oomx_pageset *s, unsigned long start,
+			   unsigned long page_size, unsigned long *cursor,
+			   unsigned long *lo, unsigned long *hi);
+
+/* How the walk reads the victim's memory; the kernel glue or a test. */
+struct oomx_robust_ops {
+	/* 0, or -EFAULT if [addr, addr + len) cannot be read without faulting */
+	int (*read)(void *ctx, unsigned long addr, void *buf, size_t len);
+	/* would the reaper unmap the page at @addr (untagged)? */
+	bool (*reapable)(void *ctx, unsigned long addr);
+	/* @addr without the tag bits a user pointer may carry (arm64 TBI/MTE, x86 LAM) */
+	unsigned long (*untag)(void *ctx, unsigned long addr);
+	unsigned long page_size;
+};
+
+#define OOMX_ROBUST_LIST_LIMIT	2048	/* as the kernel's ROBUST_LIST_LIMIT */
+
+int oomx_robust_walk(const struct oomx_robust_ops *ops, void *ctx,
+		     unsigned long head, unsigned int ptr_size,
+		     struct oomx_pageset *keep, unsigned int *budget,
+		     bool *found);
 
 /* Parameter parsing: 0 or -EINVAL, *out untouched on error. */
 int oomx_parse_policy(const char *s, enum oomx_policy *out);
 const char *oomx_policy_name(enum oomx_policy p);
-int oomx_parse_uint_range(const char *s, unsigned int min, unsigned int max,
-			  unsigned int *out);
+int oomx_check_reap_delays(unsigned int delay_ms,
+			   unsigned int verified_delay_ms);
 
 #endif /* _OOMX_POLICY_H */

@@ -1,71 +1,81 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit suites for oomx's pure policy: scoring under every policy,
- * selection (ties, adj extremes, overflow, empty and all-unkillable sets,
- * a victim in flight), the trigger decision table and parameter parsing.
+ * KUnit suites for oomx's pure policy: scoring under every policy and its
+ * relation to the kernel's oom_badness(), selection (ties, adj extremes,
+ * the classic choice kept beside oomx's), OOM event classification, reap
+ * timing, the page set the reaper keeps, the robust futex list walk over
+ * a fake address space, and parameter checks.
  */
 #include <kunit/test.h>
 #include <linux/kernel.h>
 #include <linux/limits.h>
 #include <linux/module.h>
+#include <linux/slab.h>
 
 /* The code under test, compiled into this module. */
 #include "../policy.c"
 
 #define TOTAL	262144UL	/* 1 GiB of 4 KiB pages */
+#define PG	4096UL
 
-static struct oomx_cand cand(int pid, unsigned long rss, short adj)
+static struct oomx_cand cand(int pid, unsigned long mem, short adj)
 {
-	return (struct oomx_cand){ .pid = pid, .rss = rss, .adj = adj };
+	return (struct oomx_cand){
+		.pid = pid, .mem = mem, .adj = adj,
+		.classic = oomx_classic_points(mem, adj, TOTAL),
+	};
 }
 
 /* ---- scoring ---- */
 
+/*
+ * Unless ->raw, a case's candidate gets the classic points oom_badness()
+ * would give it; raw cases set ->classic themselves (LONG_MIN, LONG_MAX).
+ */
 struct score_case {
 	const char *name;
 	enum oomx_policy policy;
 	struct oomx_cand c;
-	unsigned long total;
+	bool raw;
 	long want;
 };
 
+#define C(m, a) .mem = (m), .adj = (a)
+
 static const struct score_case score_cases[] = {
-	{ "classic: rss+swap+pgtables", OOMX_POLICY_CLASSIC,
-	  { .rss = 1000, .swapents = 200, .pgtables = 3 }, TOTAL, 1203 },
-	{ "classic: adj +500 adds total/1000*500", OOMX_POLICY_CLASSIC,
-	  { .rss = 1000, .adj = 500 }, TOTAL, 1000 + 262 * 500 },
-	{ "classic: adj +1000", OOMX_POLICY_CLASSIC,
-	  { .rss = 10, .adj = 1000 }, TOTAL, 10 + 262 * 1000 },
+	{ "classic: the kernel's value", OOMX_POLICY_CLASSIC, { C(1203, 0) }, false, 1203 },
+	{ "classic: adj +500", OOMX_POLICY_CLASSIC, { C(1000, 500) }, false, 1000 + 262 * 500 },
 	{ "classic: adj -999 may go negative", OOMX_POLICY_CLASSIC,
-	  { .rss = 1000, .adj = -999 }, TOTAL, 1000 - 262 * 999 },
+	  { C(1000, -999) }, false, 1000 - 262 * 999 },
 	{ "classic: adj -1000 never", OOMX_POLICY_CLASSIC,
-	  { .rss = 1UL << 40, .adj = -1000 }, TOTAL, LONG_MIN },
-	{ "classic: total < 1000 makes adj inert", OOMX_POLICY_CLASSIC,
-	  { .rss = 7, .adj = 1000 }, 999, 7 },
-	{ "classic: memory sum overflow saturates", OOMX_POLICY_CLASSIC,
-	  { .rss = ULONG_MAX, .swapents = 2 }, TOTAL, LONG_MAX },
-	{ "classic: adj term overflow saturates", OOMX_POLICY_CLASSIC,
-	  { .rss = 1, .adj = 1000 }, ULONG_MAX, LONG_MAX },
-	{ "classic: negative overflow stays selectable", OOMX_POLICY_CLASSIC,
-	  { .rss = 0, .adj = -999 }, ULONG_MAX, LONG_MIN + 1 },
+	  { .mem = 1UL << 40, .adj = -1000 }, false, LONG_MIN },
+	{ "classic: the kernel's LONG_MIN is never", OOMX_POLICY_CLASSIC,
+	  { .mem = 5, .classic = LONG_MIN }, true, LONG_MIN },
+	{ "classic: stays below an origin task's LONG_MAX", OOMX_POLICY_CLASSIC,
+	  { .mem = 5, .classic = LONG_MAX }, true, LONG_MAX - 1 },
 	{ "classic: kernel thread never", OOMX_POLICY_CLASSIC,
-	  { .rss = 5000, .flags = OOMX_CAND_UNKILLABLE }, TOTAL, LONG_MIN },
+	  { C(5000, 0), .flags = OOMX_CAND_UNKILLABLE }, false, LONG_MIN },
 	{ "classic: no mm never", OOMX_POLICY_CLASSIC,
-	  { .flags = OOMX_CAND_NO_MM }, TOTAL, LONG_MIN },
+	  { .flags = OOMX_CAND_NO_MM }, false, LONG_MIN },
 	{ "classic: in vfork never", OOMX_POLICY_CLASSIC,
-	  { .rss = 5000, .flags = OOMX_CAND_VFORK }, TOTAL, LONG_MIN },
+	  { C(5000, 0), .flags = OOMX_CAND_VFORK }, false, LONG_MIN },
 	{ "classic: reaped mm never", OOMX_POLICY_CLASSIC,
-	  { .rss = 5000, .flags = OOMX_CAND_MM_SKIP }, TOTAL, LONG_MIN },
-	{ "largest: adj ignored", OOMX_POLICY_LARGEST,
-	  { .rss = 1000, .swapents = 5, .adj = 1000 }, TOTAL, 1005 },
-	{ "largest: adj -999 ignored", OOMX_POLICY_LARGEST,
-	  { .rss = 1000, .adj = -999 }, TOTAL, 1000 },
+	  { C(5000, 0), .flags = OOMX_CAND_MM_SKIP }, false, LONG_MIN },
+	{ "largest: adj ignored", OOMX_POLICY_LARGEST, { C(1005, 1000) }, false, 1005 },
+	{ "largest: adj -999 ignored", OOMX_POLICY_LARGEST, { C(1000, -999) }, false, 1000 },
 	{ "largest: adj -1000 never", OOMX_POLICY_LARGEST,
-	  { .rss = 1000, .adj = -1000 }, TOTAL, LONG_MIN },
+	  { .mem = 1000, .adj = -1000 }, false, LONG_MIN },
+	{ "largest: huge memory saturates below LONG_MAX", OOMX_POLICY_LARGEST,
+	  { .mem = ULONG_MAX }, false, LONG_MAX - 1 },
 	{ "adj_first: tier above memory", OOMX_POLICY_ADJ_FIRST,
-	  { .rss = 3, .adj = 0 }, TOTAL, (1000L << 44) | 3 },
+	  { C(3, 0) }, false, (1000L << 44) | 3 },
 	{ "adj_first: memory capped below next tier", OOMX_POLICY_ADJ_FIRST,
-	  { .rss = ULONG_MAX, .adj = -999 }, TOTAL, (1L << 44) | ((1L << 44) - 1) },
+	  { .mem = ULONG_MAX, .adj = -999 }, false,
+	  (1L << 44) | ((1L << 44) - 1) },
+	{ "adj_first: top tier below LONG_MAX", OOMX_POLICY_ADJ_FIRST,
+	  { .mem = ULONG_MAX, .adj = 1000 }, false,
+	  (2000L << 44) | ((1L << 44) - 1) },
+	{ "unknown policy never", OOMX_POLICY_NR, { C(5, 0) }, false, LONG_MIN },
 };
 
 static void score_case_desc(const struct score_case *c, char *desc)
@@ -77,9 +87,56 @@ KUNIT_ARRAY_PARAM(score, score_cases, score_case_desc);
 
 static void oomx_score_test(struct kunit *test)
 {
-	const struct score_case *c = test->param_value;
+	const struct score_case *sc = test->param_value;
+	struct oomx_cand c = sc->c;
 
-	KUNIT_EXPECT_EQ(test, oomx_score(&c->c, c->policy, c->total), c->want);
+	if (!sc->raw)
+		c.classic = oomx_classic_points(c.mem, c.adj, TOTAL);
+	KUNIT_EXPECT_EQ(test, oomx_score(&c, sc->policy, TOTAL), sc->want);
+}
+
+/* oom_badness(): mem + adj * (totalpages / 1000), and back. */
+struct classic_case {
+	unsigned long mem;
+	short adj;
+	unsigned long total;
+};
+
+static const struct classic_case classic_cases[] = {
+	{ 0, 0, TOTAL }, { 1203, 0, TOTAL }, { 1000, 500, TOTAL },
+	{ 10, 1000, TOTAL }, { 1000, -999, TOTAL }, { 7, 1000, 999 },
+	{ 1UL << 40, -500, 1UL << 41 }, { 123456, 1, 1000 },
+};
+
+static void classic_case_desc(const struct classic_case *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "mem=%lu adj=%d total=%lu",
+		 c->mem, c->adj, c->total);
+}
+
+KUNIT_ARRAY_PARAM(classic, classic_cases, classic_case_desc);
+
+static void classic_roundtrip_test(struct kunit *test)
+{
+	const struct classic_case *c = test->param_value;
+	long points = oomx_classic_points(c->mem, c->adj, c->total);
+
+	KUNIT_EXPECT_EQ(test, points,
+			(long)c->mem + (long)c->adj * (long)(c->total / 1000));
+	KUNIT_EXPECT_EQ(test, oomx_mem_from_classic(points, c->adj, c->total),
+			c->mem);
+}
+
+static void classic_edges(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, oomx_classic_points(5, -1000, TOTAL), LONG_MIN);
+	/* Overflow saturates instead of wrapping into a tiny score. */
+	KUNIT_EXPECT_EQ(test, oomx_classic_points(ULONG_MAX, 1000, ULONG_MAX),
+			LONG_MAX);
+	KUNIT_EXPECT_EQ(test, oomx_classic_points(0, -999, ULONG_MAX),
+			LONG_MIN + 1);
+	/* An adj that changed under the kernel's read never goes negative. */
+	KUNIT_EXPECT_EQ(test, oomx_mem_from_classic(100, 1000, TOTAL), 0UL);
 }
 
 /* ---- selection ---- */
@@ -100,8 +157,9 @@ static void select_largest_wins(struct kunit *test)
 
 	oomx_sel_init(sel, OOMX_POLICY_CLASSIC, TOTAL, 5);
 	oomx_select(sel, c, ARRAY_SIZE(c));
-	KUNIT_ASSERT_EQ(test, sel->state, OOMX_SEL_VICTIM);
-	KUNIT_EXPECT_EQ(test, sel->victim.pid, 11);
+	KUNIT_ASSERT_TRUE(test, sel->have_best);
+	KUNIT_EXPECT_EQ(test, sel->best.pid, 11);
+	KUNIT_EXPECT_EQ(test, sel->best_classic.pid, 11);
 	KUNIT_EXPECT_EQ(test, sel->nr_eligible, 3U);
 	KUNIT_ASSERT_EQ(test, sel->nr_top, 3U);
 	KUNIT_EXPECT_EQ(test, sel->top[0].pid, 11);
@@ -117,9 +175,29 @@ static void select_tie_later_wins(struct kunit *test)
 
 	oomx_sel_init(sel, OOMX_POLICY_CLASSIC, TOTAL, 5);
 	oomx_select(sel, c, ARRAY_SIZE(c));
-	KUNIT_EXPECT_EQ(test, sel->victim.pid, 21);
-	KUNIT_EXPECT_EQ(test, sel->top[0].pid, 21);
-	KUNIT_EXPECT_EQ(test, sel->top[1].pid, 20);
+	KUNIT_EXPECT_EQ(test, sel->best.pid, 21);
+	KUNIT_EXPECT_EQ(test, sel->best_classic.pid, 21);
+	/* The list keeps equal scores in scan order. */
+	KUNIT_EXPECT_EQ(test, sel->top[0].pid, 20);
+	KUNIT_EXPECT_EQ(test, sel->top[1].pid, 21);
+}
+
+static void select_ties_cost_nothing_once_full(struct kunit *test)
+{
+	struct oomx_sel *sel = new_sel(test);
+	struct oomx_cand c;
+	int i;
+
+	oomx_sel_init(sel, OOMX_POLICY_CLASSIC, TOTAL, 3);
+	for (i = 0; i < 1000; i++) {
+		c = cand(1000 + i, 77, 0);
+		oomx_sel_offer(sel, &c);
+	}
+	KUNIT_EXPECT_EQ(test, sel->nr_top, 3U);
+	KUNIT_EXPECT_EQ(test, sel->top[0].pid, 1000);
+	KUNIT_EXPECT_EQ(test, sel->top[2].pid, 1002);
+	KUNIT_EXPECT_EQ(test, sel->best.pid, 1999);
+	KUNIT_EXPECT_EQ(test, sel->nr_seen, 1000U);
 }
 
 static void select_adj_min_spares_largest(struct kunit *test)
@@ -127,25 +205,28 @@ static void select_adj_min_spares_largest(struct kunit *test)
 	struct oomx_cand c[] = { cand(30, 900, -1000), cand(31, 400, 0), cand(32, 100, 0) };
 	struct oomx_sel *sel = new_sel(test);
 
-	oomx_sel_init(sel, OOMX_POLICY_CLASSIC, TOTAL, 5);
+	oomx_sel_init(sel, OOMX_POLICY_LARGEST, TOTAL, 5);
 	oomx_select(sel, c, ARRAY_SIZE(c));
-	KUNIT_EXPECT_EQ(test, sel->victim.pid, 31);
+	KUNIT_EXPECT_EQ(test, sel->best.pid, 31);
 	KUNIT_EXPECT_EQ(test, sel->nr_eligible, 2U);
+	KUNIT_EXPECT_EQ(test, sel->nr_seen, 3U);
 }
 
-static void select_adj_max_picks_small(struct kunit *test)
+static void select_policy_differs_from_classic(struct kunit *test)
 {
 	struct oomx_cand c[] = { cand(40, 90000, 0), cand(41, 100, 1000), cand(42, 50000, 0) };
 	struct oomx_sel *sel = new_sel(test);
 
 	oomx_sel_init(sel, OOMX_POLICY_CLASSIC, TOTAL, 5);
 	oomx_select(sel, c, ARRAY_SIZE(c));
-	KUNIT_EXPECT_EQ(test, sel->victim.pid, 41);
+	KUNIT_EXPECT_EQ(test, sel->best.pid, 41);
 
-	/* largest ignores the bias */
+	/* largest ignores the bias; the classic choice is still known */
 	oomx_sel_init(sel, OOMX_POLICY_LARGEST, TOTAL, 5);
 	oomx_select(sel, c, ARRAY_SIZE(c));
-	KUNIT_EXPECT_EQ(test, sel->victim.pid, 40);
+	KUNIT_EXPECT_EQ(test, sel->best.pid, 40);
+	KUNIT_EXPECT_EQ(test, sel->best_classic.pid, 41);
+	KUNIT_EXPECT_EQ(test, sel->top[0].pid, 40);
 }
 
 static void select_adj_first_tiers(struct kunit *test)
@@ -155,78 +236,27 @@ static void select_adj_first_tiers(struct kunit *test)
 
 	oomx_sel_init(sel, OOMX_POLICY_ADJ_FIRST, TOTAL, 5);
 	oomx_select(sel, c, ARRAY_SIZE(c));
-	KUNIT_EXPECT_EQ(test, sel->victim.pid, 52);
+	KUNIT_EXPECT_EQ(test, sel->best.pid, 52);
 	KUNIT_EXPECT_EQ(test, sel->top[2].pid, 50);
+	KUNIT_EXPECT_EQ(test, sel->best_classic.pid, 50);
 }
 
-static void select_empty(struct kunit *test)
+static void select_empty_and_unkillable(struct kunit *test)
 {
+	struct oomx_cand c[] = { cand(1, 100, 0), cand(2, 900, 0), cand(3, 50, -1000) };
 	struct oomx_sel *sel = new_sel(test);
 
 	oomx_sel_init(sel, OOMX_POLICY_CLASSIC, TOTAL, 5);
 	oomx_select(sel, NULL, 0);
-	KUNIT_EXPECT_EQ(test, sel->state, OOMX_SEL_NONE);
+	KUNIT_EXPECT_FALSE(test, sel->have_best);
 	KUNIT_EXPECT_EQ(test, sel->nr_top, 0U);
-}
 
-static void select_all_unkillable(struct kunit *test)
-{
-	struct oomx_cand c[] = { cand(1, 100, 0), cand(2, 900, 0), cand(3, 50, -1000),
-				 cand(4, 10, 0), cand(5, 10, 0) };
-	struct oomx_sel *sel = new_sel(test);
-
-	c[0].flags = OOMX_CAND_UNKILLABLE;	/* init */
-	c[1].flags = OOMX_CAND_UNKILLABLE;	/* a kernel thread */
-	c[3].flags = OOMX_CAND_NO_MM;
-	c[4].flags = OOMX_CAND_VFORK;
-	oomx_sel_init(sel, OOMX_POLICY_CLASSIC, TOTAL, 5);
+	c[0].flags = OOMX_CAND_UNKILLABLE;
+	c[1].flags = OOMX_CAND_NO_MM;
 	oomx_select(sel, c, ARRAY_SIZE(c));
-	KUNIT_EXPECT_EQ(test, sel->state, OOMX_SEL_NONE);
-	KUNIT_EXPECT_EQ(test, sel->nr_seen, 5U);
+	KUNIT_EXPECT_FALSE(test, sel->have_best);
+	KUNIT_EXPECT_EQ(test, sel->nr_seen, 3U);
 	KUNIT_EXPECT_EQ(test, sel->nr_eligible, 0U);
-}
-
-static void select_victim_in_flight_aborts(struct kunit *test)
-{
-	struct oomx_cand c[] = { cand(60, 900, 0), cand(61, 5, 0), cand(62, 800, 0) };
-	struct oomx_sel *sel = new_sel(test);
-
-	c[1].flags = OOMX_CAND_VICTIM;
-	oomx_sel_init(sel, OOMX_POLICY_CLASSIC, TOTAL, 5);
-	oomx_select(sel, c, ARRAY_SIZE(c));
-	KUNIT_EXPECT_EQ(test, sel->state, OOMX_SEL_ABORT);
-	KUNIT_EXPECT_EQ(test, sel->victim.pid, 61);
-	/* the scan stopped at the victim: 62 was never looked at */
-	KUNIT_EXPECT_EQ(test, sel->nr_seen, 2U);
-	/* an in-flight victim that is also unkillable is just skipped */
-	c[1].flags |= OOMX_CAND_UNKILLABLE;
-	oomx_sel_init(sel, OOMX_POLICY_CLASSIC, TOTAL, 5);
-	oomx_select(sel, c, ARRAY_SIZE(c));
-	KUNIT_EXPECT_EQ(test, sel->state, OOMX_SEL_VICTIM);
-}
-
-static void select_reaped_victim_skipped(struct kunit *test)
-{
-	struct oomx_cand c[] = { cand(70, 900, 0), cand(71, 100, 0) };
-	struct oomx_sel *sel = new_sel(test);
-
-	c[0].flags = OOMX_CAND_VICTIM_DONE;
-	oomx_sel_init(sel, OOMX_POLICY_CLASSIC, TOTAL, 5);
-	oomx_select(sel, c, ARRAY_SIZE(c));
-	KUNIT_EXPECT_EQ(test, sel->state, OOMX_SEL_VICTIM);
-	KUNIT_EXPECT_EQ(test, sel->victim.pid, 71);
-}
-
-static void select_origin_wins(struct kunit *test)
-{
-	struct oomx_cand c[] = { cand(80, 900, 0), cand(81, 1, -999), cand(82, 800, 0) };
-	struct oomx_sel *sel = new_sel(test);
-
-	c[1].flags = OOMX_CAND_ORIGIN;
-	oomx_sel_init(sel, OOMX_POLICY_CLASSIC, TOTAL, 5);
-	oomx_select(sel, c, ARRAY_SIZE(c));
-	KUNIT_EXPECT_EQ(test, sel->victim.pid, 81);
-	KUNIT_EXPECT_EQ(test, sel->victim.points, LONG_MAX);
 }
 
 static void select_top_truncates(struct kunit *test)
@@ -240,69 +270,400 @@ static void select_top_truncates(struct kunit *test)
 	oomx_sel_init(sel, OOMX_POLICY_CLASSIC, TOTAL, 3);
 	oomx_select(sel, c, ARRAY_SIZE(c));
 	KUNIT_ASSERT_EQ(test, sel->nr_top, 3U);
-	KUNIT_EXPECT_EQ(test, sel->top[0].pid, sel->victim.pid);
+	KUNIT_EXPECT_EQ(test, sel->top[0].pid, sel->best.pid);
 	KUNIT_EXPECT_GE(test, sel->top[0].points, sel->top[1].points);
 	KUNIT_EXPECT_GE(test, sel->top[1].points, sel->top[2].points);
 	KUNIT_EXPECT_EQ(test, sel->top[0].points, 20L);
-	/* top_max is clamped to the array */
 	oomx_sel_init(sel, OOMX_POLICY_CLASSIC, TOTAL, 1000);
 	KUNIT_EXPECT_EQ(test, sel->top_max, (unsigned int)OOMX_TOP_MAX);
 }
 
-/* ---- trigger ---- */
+/* ---- OOM event classification ---- */
 
-struct trigger_case {
+struct action_case {
 	const char *name;
-	struct oomx_trigger t;
-	enum oomx_defer want;
+	struct oomx_event_facts f;
+	enum oomx_action want;
 };
 
-#define BASE .enabled = true, .have_context = true, .gfp_fs = true
-static const struct trigger_case trigger_cases[] = {
-	{ "proceed", { BASE }, OOMX_ACT_PROCEED },
-	{ "disabled", { .have_context = true, .gfp_fs = true }, OOMX_DEFER_DISABLED },
-	{ "no context", { .enabled = true, .gfp_fs = true }, OOMX_DEFER_NO_CONTEXT },
-	{ "sysrq", { BASE, .sysrq = true }, OOMX_DEFER_SYSRQ },
-	{ "nofs", { .enabled = true, .have_context = true }, OOMX_DEFER_NOFS },
-	{ "current exiting", { BASE, .current_exiting = true }, OOMX_DEFER_EXITING },
-	{ "constrained", { BASE, .constrained = true }, OOMX_DEFER_CONSTRAINED },
-	{ "panic_on_oom", { BASE, .panic_on_oom = true }, OOMX_DEFER_PANIC },
-	{ "kill allocating", { BASE, .kill_allocating = true }, OOMX_DEFER_ALLOCATING },
-	{ "handoff", { BASE, .handoff_pending = true }, OOMX_DEFER_HANDOFF },
-	{ "victim in flight waits", { BASE, .victim_in_flight = true,
-	  .now_ns = 100, .victim_deadline_ns = 101 }, OOMX_DEFER_WAIT },
-	{ "victim timed out falls back", { BASE, .victim_in_flight = true,
-	  .now_ns = 101, .victim_deadline_ns = 101 }, OOMX_ACT_FALLBACK },
-	{ "in flight beats nofs", { .enabled = true, .have_context = true,
-	  .victim_in_flight = true, .victim_deadline_ns = 5 }, OOMX_DEFER_WAIT },
-	{ "sysrq beats in flight", { BASE, .sysrq = true, .victim_in_flight = true },
-	  OOMX_DEFER_SYSRQ },
+#define KILLED .reached_kill = true, .scored_all = true, .progress = true
+static const struct action_case action_cases[] = {
+	{ "kill", { .gfp_fs = true, KILLED }, OOMX_ACT_KILL },
+	{ "memcg kill", { .memcg = true, KILLED }, OOMX_ACT_KILL },
+	{ "dry run", { .gfp_fs = true, .dry_run = true, KILLED }, OOMX_ACT_DRY_RUN },
+	{ "a candidate missed", { .gfp_fs = true, .reached_kill = true,
+	  .progress = true }, OOMX_ACT_UNSCORED },
+	{ "allocating task", { .gfp_fs = true, .kill_allocating = true, KILLED },
+	  OOMX_ACT_ALLOCATING },
+	{ "notifier freed", { .gfp_fs = true, .notifier_freed = true,
+	  .progress = true }, OOMX_ACT_NOTIFIER_FREED },
+	{ "sysrq ignores notifiers", { .gfp_fs = true, .sysrq = true,
+	  .notifier_freed = true, KILLED }, OOMX_ACT_KILL },
+	{ "memcg has no notifiers", { .memcg = true, .notifier_freed = true, KILLED },
+	  OOMX_ACT_KILL },
+	{ "current exiting", { .gfp_fs = true, .current_marked = true,
+	  .progress = true }, OOMX_ACT_EXITING },
+	{ "nofs", { .progress = true }, OOMX_ACT_NOFS },
+	{ "memcg nofs still selects", { .memcg = true, KILLED }, OOMX_ACT_KILL },
+	{ "victim in flight", { .gfp_fs = true, .progress = true }, OOMX_ACT_IN_FLIGHT },
+	{ "a victim in flight the scan missed", { .memcg = true, .redirected = true,
+	  KILLED }, OOMX_ACT_IN_FLIGHT },
+	{ "nothing killable", { .gfp_fs = true }, OOMX_ACT_NO_VICTIM },
+	{ "memcg nothing killable", { .memcg = true }, OOMX_ACT_NO_VICTIM },
 };
 
-static void trigger_case_desc(const struct trigger_case *c, char *desc)
+static void action_case_desc(const struct action_case *c, char *desc)
 {
 	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
 }
 
-KUNIT_ARRAY_PARAM(trigger, trigger_cases, trigger_case_desc);
+KUNIT_ARRAY_PARAM(action, action_cases, action_case_desc);
 
-static void oomx_trigger_test(struct kunit *test)
+static void oomx_action_test(struct kunit *test)
 {
-	const struct trigger_case *c = test->param_value;
+	const struct action_case *c = test->param_value;
 
-	KUNIT_EXPECT_EQ(test, oomx_trigger_decide(&c->t), c->want);
+	KUNIT_EXPECT_EQ(test, oomx_event_action(&c->f), c->want);
 }
 
-static void defer_names(struct kunit *test)
+static void action_names(struct kunit *test)
 {
 	int i;
 
-	for (i = 0; i < OOMX_DEFER_NR; i++)
-		KUNIT_EXPECT_NOT_ERR_OR_NULL(test, oomx_defer_name(i));
-	KUNIT_EXPECT_STREQ(test, oomx_defer_name(OOMX_DEFER_NR), "unknown");
+	for (i = 0; i < OOMX_ACT_NR; i++)
+		KUNIT_EXPECT_STRNEQ(test, oomx_action_name(i), "unknown");
+	KUNIT_EXPECT_STREQ(test, oomx_action_name(OOMX_ACT_NR), "unknown");
+	KUNIT_EXPECT_STREQ(test, oomx_robust_name(OOMX_ROBUST_NR), "unknown");
 }
 
-/* ---- parameter parsing ---- */
+/* ---- reaping ---- */
+
+static void reap_due(struct kunit *test)
+{
+	u64 t = 5 * NSEC_PER_SEC;
+
+	KUNIT_EXPECT_EQ(test, oomx_reap_due_ns(t, OOMX_ROBUST_UNKNOWN, 2000, 0),
+			t + 2000 * NSEC_PER_MSEC);
+	KUNIT_EXPECT_EQ(test, oomx_reap_due_ns(t, OOMX_ROBUST_NONE, 2000, 0), t);
+	KUNIT_EXPECT_EQ(test, oomx_reap_due_ns(t, OOMX_ROBUST_KEPT, 2000, 50),
+			t + 50 * NSEC_PER_MSEC);
+	KUNIT_EXPECT_EQ(test, oomx_check_reap_delays(2000, 2000), 0);
+	KUNIT_EXPECT_EQ(test, oomx_check_reap_delays(2000, 0), 0);
+	KUNIT_EXPECT_EQ(test, oomx_check_reap_delays(100, 101), -EINVAL);
+}
+
+static void pageset_add(struct kunit *test)
+{
+	struct oomx_pageset *s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
+	unsigned long i;
+
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	oomx_pageset_init(s);
+	KUNIT_EXPECT_TRUE(test, oomx_pageset_add(s, 5 * PG + 17, PG));
+	KUNIT_EXPECT_TRUE(test, oomx_pageset_add(s, 2 * PG, PG));
+	KUNIT_EXPECT_TRUE(test, oomx_pageset_add(s, 5 * PG + 4000, PG));
+	KUNIT_ASSERT_EQ(test, s->nr, 2U);
+	KUNIT_EXPECT_EQ(test, s->page[0], 2 * PG);
+	KUNIT_EXPECT_EQ(test, s->page[1], 5 * PG);
+	for (i = 0; i < 100; i++)
+		oomx_pageset_add(s, (100 + i) * PG, PG);
+	KUNIT_EXPECT_EQ(test, s->nr, (unsigned int)OOMX_KEEP_MAX);
+	KUNIT_EXPECT_TRUE(test, s->overflow);
+}
+
+/* The gaps oomx_pageset_next_gap() yields over [lo, hi), top-down. */
+static unsigned int gaps(const struct oomx_pageset *s, unsigned long lo,
+			 unsigned long hi, unsigned long *out)
+{
+	unsigned long cursor = hi, a, b;
+	unsigned int n = 0;
+
+	while (oomx_pageset_next_gap(s, lo, PG, &cursor, &a, &b)) {
+		out[n++] = a;
+		out[n++] = b;
+	}
+	return n / 2;
+}
+
+static void pageset_gaps(struct kunit *test)
+{
+	struct oomx_pageset *s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
+	unsigned long g[16];
+
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	oomx_pageset_init(s);
+	/* Nothing kept: the whole range, once. */
+	KUNIT_ASSERT_EQ(test, gaps(s, 10 * PG, 20 * PG, g), 1U);
+	KUNIT_EXPECT_EQ(test, g[0], 10 * PG);
+	KUNIT_EXPECT_EQ(test, g[1], 20 * PG);
+
+	/* One page in the middle: above it, then below it. */
+	oomx_pageset_add(s, 14 * PG, PG);
+	KUNIT_ASSERT_EQ(test, gaps(s, 10 * PG, 20 * PG, g), 2U);
+	KUNIT_EXPECT_EQ(test, g[0], 15 * PG);
+	KUNIT_EXPECT_EQ(test, g[1], 20 * PG);
+	KUNIT_EXPECT_EQ(test, g[2], 10 * PG);
+	KUNIT_EXPECT_EQ(test, g[3], 14 * PG);
+
+	/* Kept pages at both edges and two adjacent ones. */
+	oomx_pageset_add(s, 10 * PG, PG);
+	oomx_pageset_add(s, 19 * PG, PG);
+	oomx_pageset_add(s, 15 * PG, PG);
+	KUNIT_ASSERT_EQ(test, gaps(s, 10 * PG, 20 * PG, g), 2U);
+	KUNIT_EXPECT_EQ(test, g[0], 16 * PG);
+	KUNIT_EXPECT_EQ(test, g[1], 19 * PG);
+	KUNIT_EXPECT_EQ(test, g[2], 11 * PG);
+	KUNIT_EXPECT_EQ(test, g[3], 14 * PG);
+
+	/* Kept pages outside the range change nothing. */
+	KUNIT_ASSERT_EQ(test, gaps(s, 30 * PG, 40 * PG, g), 1U);
+	KUNIT_EXPECT_EQ(test, g[0], 30 * PG);
+	KUNIT_EXPECT_EQ(test, g[1], 40 * PG);
+
+	/* A one-page range that is kept: nothing to unmap. */
+	KUNIT_EXPECT_EQ(test, gaps(s, 14 * PG, 15 * PG, g), 0U);
+}
+
+/* ---- robust futex lists over a fake address space ---- */
+
+#define FAKE_BASE	(0x100000UL)
+#define FAKE_PAGES	8
+
+struct fake_mm {
+	u8 mem[FAKE_PAGES * PG];
+	unsigned long absent;		/* bitmap of pages that would fault */
+	unsigned long shared;		/* bitmap of pages the reaper skips */
+};
+
+static int fake_read(void *ctx, unsigned long addr, void *buf, size_t len)
+{
+	struct fake_mm *f = ctx;
+	unsigned long a;
+
+	if (addr < FAKE_BASE || addr + len > FAKE_BASE + sizeof(f->mem))
+		return -EFAULT;
+	for (a = addr; a < addr + len; a++)
+		if (f->absent & BIT((a - FAKE_BASE) / PG))
+			return -EFAULT;
+	memcpy(buf, f->mem + (addr - FAKE_BASE), len);
+	return 0;
+}
+
+static bool fake_reapable(void *ctx, unsigned long addr)
+{
+	struct fake_mm *f = ctx;
+
+	return addr >= FAKE_BASE && addr < FAKE_BASE + sizeof(f->mem) &&
+	       !(f->shared & BIT((addr - FAKE_BASE) / PG));
+}
+
+/* A top-byte tag, as arm64's TBI lets user pointers carry. */
+#define TAG	(0x5aUL << 56)
+
+static unsigned long fake_untag(void *ctx, unsigned long addr)
+{
+	return addr & ~(0xffUL << 56);
+}
+
+static int fake_read_tagged(void *ctx, unsigned long addr, void *buf, size_t len)
+{
+	return fake_read(ctx, fake_untag(ctx, addr), buf, len);
+}
+
+static const struct oomx_robust_ops fake_ops = {
+	.read = fake_read_tagged,
+	.reapable = fake_reapable,
+	.untag = fake_untag,
+	.page_size = PG,
+};
+
+static void put64(struct fake_mm *f, unsigned long addr, u64 v)
+{
+	memcpy(f->mem + (addr - FAKE_BASE), &v, sizeof(v));
+}
+
+static void put32(struct fake_mm *f, unsigned long addr, u32 v)
+{
+	memcpy(f->mem + (addr - FAKE_BASE), &v, sizeof(v));
+}
+
+#define HEAD	(FAKE_BASE + 1 * PG + 64)	/* in page 1 */
+#define OFF	16				/* futex word after the entry */
+
+static void head64(struct fake_mm *f, unsigned long first, long off,
+		   unsigned long pending)
+{
+	put64(f, HEAD, first);
+	put64(f, HEAD + 8, off);
+	put64(f, HEAD + 16, pending);
+}
+
+struct walk_env {
+	struct fake_mm *f;
+	struct oomx_pageset *keep;
+	unsigned int budget;
+	bool found;
+};
+
+static struct walk_env *walk_env(struct kunit *test)
+{
+	struct walk_env *e = kunit_kzalloc(test, sizeof(*e), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	e->f = kunit_kzalloc(test, sizeof(*e->f), GFP_KERNEL);
+	e->keep = kunit_kzalloc(test, sizeof(*e->keep), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, e->f);
+	KUNIT_ASSERT_NOT_NULL(test, e->keep);
+	oomx_pageset_init(e->keep);
+	e->budget = 4096;
+	return e;
+}
+
+static int walk(struct walk_env *e, unsigned long head, unsigned int ptr)
+{
+	return oomx_robust_walk(&fake_ops, e->f, head, ptr, e->keep,
+				&e->budget, &e->found);
+}
+
+static void robust_empty_list(struct kunit *test)
+{
+	struct walk_env *e = walk_env(test);
+
+	head64(e->f, HEAD, 0, 0);	/* list.next points at itself */
+	KUNIT_EXPECT_EQ(test, walk(e, HEAD, 8), 0);
+	KUNIT_EXPECT_FALSE(test, e->found);
+	KUNIT_EXPECT_EQ(test, e->keep->nr, 0U);
+}
+
+static void robust_one_entry(struct kunit *test)
+{
+	struct walk_env *e = walk_env(test);
+	unsigned long entry = FAKE_BASE + 3 * PG + 128;
+
+	/* The PI bit in the pointer is masked off, as the kernel does. */
+	head64(e->f, entry | 1, OFF, 0);
+	put64(e->f, entry, HEAD | 1);
+	KUNIT_EXPECT_EQ(test, walk(e, HEAD, 8), 0);
+	KUNIT_EXPECT_TRUE(test, e->found);
+	/* The head's page and the entry's (its futex word shares it). */
+	KUNIT_ASSERT_EQ(test, e->keep->nr, 2U);
+	KUNIT_EXPECT_EQ(test, e->keep->page[0], FAKE_BASE + 1 * PG);
+	KUNIT_EXPECT_EQ(test, e->keep->page[1], FAKE_BASE + 3 * PG);
+	KUNIT_EXPECT_EQ(test, e->budget, 4095U);
+}
+
+static void robust_futex_word_elsewhere(struct kunit *test)
+{
+	struct walk_env *e = walk_env(test);
+	unsigned long entry = FAKE_BASE + 3 * PG + 128;
+
+	head64(e->f, entry, 2 * PG, 0);		/* the word two pages on */
+	put64(e->f, entry, HEAD);
+	KUNIT_EXPECT_EQ(test, walk(e, HEAD, 8), 0);
+	KUNIT_ASSERT_EQ(test, e->keep->nr, 3U);
+	KUNIT_EXPECT_EQ(test, e->keep->page[2], FAKE_BASE + 5 * PG);
+}
+
+static void robust_shared_memory_not_kept(struct kunit *test)
+{
+	struct walk_env *e = walk_env(test);
+	unsigned long entry = FAKE_BASE + 6 * PG;
+
+	/* A process-shared mutex: the reaper never unmaps shared pages. */
+	e->f->shared = BIT(6);
+	head64(e->f, entry, OFF, 0);
+	put64(e->f, entry, HEAD);
+	KUNIT_EXPECT_EQ(test, walk(e, HEAD, 8), 0);
+	KUNIT_EXPECT_TRUE(test, e->found);
+	KUNIT_ASSERT_EQ(test, e->keep->nr, 1U);
+	KUNIT_EXPECT_EQ(test, e->keep->page[0], FAKE_BASE + 1 * PG);
+}
+
+static void robust_pending_only(struct kunit *test)
+{
+	struct walk_env *e = walk_env(test);
+	unsigned long pending = FAKE_BASE + 4 * PG + 8;
+
+	head64(e->f, HEAD, OFF, pending);
+	KUNIT_EXPECT_EQ(test, walk(e, HEAD, 8), 0);
+	KUNIT_EXPECT_TRUE(test, e->found);
+	KUNIT_ASSERT_EQ(test, e->keep->nr, 2U);
+	KUNIT_EXPECT_EQ(test, e->keep->page[1], FAKE_BASE + 4 * PG);
+}
+
+static void robust_unreadable(struct kunit *test)
+{
+	struct walk_env *e = walk_env(test);
+	unsigned long entry = FAKE_BASE + 3 * PG;
+
+	head64(e->f, entry, OFF, 0);
+	put64(e->f, entry, HEAD);
+	e->f->absent = BIT(3);		/* swapped out: reading would fault */
+	KUNIT_EXPECT_EQ(test, walk(e, HEAD, 8), -EFAULT);
+	e->f->absent = BIT(1);		/* the head itself */
+	KUNIT_EXPECT_EQ(test, walk(e, HEAD, 8), -EFAULT);
+}
+
+static void robust_cycle_hits_budget(struct kunit *test)
+{
+	struct walk_env *e = walk_env(test);
+	unsigned long a = FAKE_BASE + 3 * PG, b = FAKE_BASE + 3 * PG + 64;
+
+	head64(e->f, a, OFF, 0);
+	put64(e->f, a, b);
+	put64(e->f, b, a);		/* never gets back to the head */
+	e->budget = 100;
+	KUNIT_EXPECT_EQ(test, walk(e, HEAD, 8), -E2BIG);
+	/* With a budget above the kernel's limit, the limit ends the walk. */
+	e->budget = 4096;
+	KUNIT_EXPECT_EQ(test, walk(e, HEAD, 8), 0);
+	KUNIT_EXPECT_EQ(test, e->budget, 4096U - OOMX_ROBUST_LIST_LIMIT);
+}
+
+static void robust_too_many_pages(struct kunit *test)
+{
+	struct walk_env *e = walk_env(test);
+	unsigned long entry = FAKE_BASE + 3 * PG;
+	int i;
+
+	for (i = 0; i < OOMX_KEEP_MAX; i++)
+		oomx_pageset_add(e->keep, 0x900000 + i * PG, PG);
+	head64(e->f, entry, OFF, 0);
+	put64(e->f, entry, HEAD);
+	KUNIT_EXPECT_EQ(test, walk(e, HEAD, 8), -E2BIG);
+}
+
+static void robust_tagged_pointers(struct kunit *test)
+{
+	struct walk_env *e = walk_env(test);
+	unsigned long entry = FAKE_BASE + 3 * PG + 128;
+
+	/* A tagged mutex address: its page is still found, and kept. */
+	head64(e->f, entry | TAG, OFF, 0);
+	put64(e->f, entry, HEAD);
+	KUNIT_EXPECT_EQ(test, walk(e, HEAD, 8), 0);
+	KUNIT_ASSERT_EQ(test, e->keep->nr, 2U);
+	KUNIT_EXPECT_EQ(test, e->keep->page[1], FAKE_BASE + 3 * PG);
+}
+
+static void robust_compat_list(struct kunit *test)
+{
+	struct walk_env *e = walk_env(test);
+	unsigned long head = FAKE_BASE + 2 * PG, entry = FAKE_BASE + 5 * PG + 64;
+
+	/* 32-bit layout, and a negative futex offset (-64: page 5 still). */
+	put32(e->f, head, entry);
+	put32(e->f, head + 4, (u32)-64);
+	put32(e->f, head + 8, 0);
+	put32(e->f, entry, head);
+	KUNIT_EXPECT_EQ(test, walk(e, head, 4), 0);
+	KUNIT_EXPECT_TRUE(test, e->found);
+	KUNIT_ASSERT_EQ(test, e->keep->nr, 2U);
+	KUNIT_EXPECT_EQ(test, e->keep->page[0], FAKE_BASE + 2 * PG);
+	KUNIT_EXPECT_EQ(test, e->keep->page[1], FAKE_BASE + 5 * PG);
+}
+
+/* ---- parameters ---- */
 
 static void parse_policy(struct kunit *test)
 {
@@ -322,48 +683,17 @@ static void parse_policy(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, oomx_policy_name(OOMX_POLICY_NR), "unknown");
 }
 
-struct uint_case {
-	const char *in;
-	int ret;
-	unsigned int out;
-};
-
-static const struct uint_case uint_cases[] = {
-	{ "0", 0, 0 }, { "500\n", 0, 500 }, { "60000", 0, 60000 },
-	{ "0x10", 0, 16 }, { "60001", -EINVAL, 7 }, { "-1", -EINVAL, 7 },
-	{ "", -EINVAL, 7 }, { "12abc", -EINVAL, 7 }, { " 5", -EINVAL, 7 },
-	{ "4294967296", -EINVAL, 7 },
-};
-
-static void uint_case_desc(const struct uint_case *c, char *desc)
-{
-	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "'%.*s'%s", (int)strcspn(c->in, "\n"),
-		 c->in, strchr(c->in, '\n') ? " + newline" : "");
-}
-
-KUNIT_ARRAY_PARAM(uint, uint_cases, uint_case_desc);
-
-static void parse_uint_test(struct kunit *test)
-{
-	const struct uint_case *c = test->param_value;
-	unsigned int v = 7;
-
-	KUNIT_EXPECT_EQ(test, oomx_parse_uint_range(c->in, 0, 60000, &v), c->ret);
-	KUNIT_EXPECT_EQ(test, v, c->out);
-}
-
 static struct kunit_case oomx_policy_cases[] = {
 	KUNIT_CASE_PARAM(oomx_score_test, score_gen_params),
+	KUNIT_CASE_PARAM(classic_roundtrip_test, classic_gen_params),
+	KUNIT_CASE(classic_edges),
 	KUNIT_CASE(select_largest_wins),
 	KUNIT_CASE(select_tie_later_wins),
+	KUNIT_CASE(select_ties_cost_nothing_once_full),
 	KUNIT_CASE(select_adj_min_spares_largest),
-	KUNIT_CASE(select_adj_max_picks_small),
+	KUNIT_CASE(select_policy_differs_from_classic),
 	KUNIT_CASE(select_adj_first_tiers),
-	KUNIT_CASE(select_empty),
-	KUNIT_CASE(select_all_unkillable),
-	KUNIT_CASE(select_victim_in_flight_aborts),
-	KUNIT_CASE(select_reaped_victim_skipped),
-	KUNIT_CASE(select_origin_wins),
+	KUNIT_CASE(select_empty_and_unkillable),
 	KUNIT_CASE(select_top_truncates),
 	{}
 };
@@ -373,20 +703,41 @@ static struct kunit_suite oomx_policy_suite = {
 	.test_cases = oomx_policy_cases,
 };
 
-static struct kunit_case oomx_trigger_cases[] = {
-	KUNIT_CASE_PARAM(oomx_trigger_test, trigger_gen_params),
-	KUNIT_CASE(defer_names),
+static struct kunit_case oomx_event_cases[] = {
+	KUNIT_CASE_PARAM(oomx_action_test, action_gen_params),
+	KUNIT_CASE(action_names),
 	{}
 };
 
-static struct kunit_suite oomx_trigger_suite = {
-	.name = "oomx_trigger",
-	.test_cases = oomx_trigger_cases,
+static struct kunit_suite oomx_event_suite = {
+	.name = "oomx_event",
+	.test_cases = oomx_event_cases,
+};
+
+static struct kunit_case oomx_reap_cases[] = {
+	KUNIT_CASE(reap_due),
+	KUNIT_CASE(pageset_add),
+	KUNIT_CASE(pageset_gaps),
+	KUNIT_CASE(robust_empty_list),
+	KUNIT_CASE(robust_one_entry),
+	KUNIT_CASE(robust_futex_word_elsewhere),
+	KUNIT_CASE(robust_shared_memory_not_kept),
+	KUNIT_CASE(robust_pending_only),
+	KUNIT_CASE(robust_unreadable),
+	KUNIT_CASE(robust_cycle_hits_budget),
+	KUNIT_CASE(robust_too_many_pages),
+	KUNIT_CASE(robust_tagged_pointers),
+	KUNIT_CASE(robust_compat_list),
+	{}
+};
+
+static struct kunit_suite oomx_reap_suite = {
+	.name = "oomx_reap",
+	.test_cases = oomx_reap_cases,
 };
 
 static struct kunit_case oomx_params_cases[] = {
 	KUNIT_CASE(parse_policy),
-	KUNIT_CASE_PARAM(parse_uint_test, uint_gen_params),
 	{}
 };
 
@@ -395,7 +746,8 @@ static struct kunit_suite oomx_params_suite = {
 	.test_cases = oomx_params_cases,
 };
 
-kunit_test_suites(&oomx_policy_suite, &oomx_trigger_suite, &oomx_params_suite);
+kunit_test_suites(&oomx_policy_suite, &oomx_event_suite, &oomx_reap_suite,
+		  &oomx_params_suite);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("KUnit tests for oomx's policy");

@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * oomx parameters: the files in /sys/module/oomx/parameters, also settable at load
+ * (modprobe.d).  Every write is validated whole: a bad value gets -EINVAL,
+ * one log line saying why, and the old value stays.  Values are parsed by
+ * the kernel's own helpers (param_set_bool(), param_set_uint_minmax())
+ * into a temporary, checked against the other parameters, then stored.
+ *
+ * Writes from sysfs are serialised by the kernel (kernel_param_lock()),
+ * so a cross-check sees a stable value of the other parameter.  Readers
+ * anywhere use READ_ONCE(); an OOM event reads them once, at its start.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kernel.h>
+#include <linux/moduleparam.h>
+#include <linux/mutex.h>
+#include <linux/string.h>
+
+#include "oomx.h"
+
+bool oomx_enabled = true;
+bool oomx_dry_run;
+enum oomx_policy oomx_policy = OOMX_POLICY_CLASSIC;
+unsigned int oomx_reap_delay_ms = 2000;
+unsigned int oomx_reap_verified_delay_ms;
+unsigned int oomx_top_candidates = 5;
+
+/*
+ * Arming and disarming the probes (enabled) is serialised here, and
+ * stops once the module starts going away.
+ */
+static DEFINE_MUTEX(oomx_arm_lock);
+static bool oomx_live;		/* under oomx_arm_lock */
+
+/* The value as the user wrote it, without the newline echo adds. */
+static int oomx_vlen(const char *val)
+{
+	return (int)strcspn(val, "\n");
+}
+
+static int oomx_parse_bool(const char *val, const struct kernel_param *kp,
+			   bool *out)
+{
+	struct kernel_param tmp = *kp;
+
+	tmp.arg = out;
+	if (param_set_bool(val, &tmp)) {
+		pr_err("%s: '%.*s' is not a boolean (use 0/1, y/n); keeping %d\n",
+		       kp->name, oomx_vlen(val), val, *(bool *)kp->arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int oomx_set_enabled(const char *val, const struct kernel_param *kp)
+{
+	bool v;
+
+	if (oomx_parse_bool(val, kp, &v))
+		return -EINVAL;
+	mutex_lock(&oomx_arm_lock);
+	if (oomx_live && v != oomx_enabled) {
+		if (v)
+			oomx_probes_arm();
+		else
+			oomx_probes_disarm();
+	}
+	WRITE_ONCE(oomx_enabled, v);
+	mutex_unlock(&oomx_arm_lock);
+	return 0;
+}
+
+static const struct kernel_param_ops oomx_enabled_ops = {
+	.set = oomx_set_enabled,
+	.get = param_get_bool,
+};
+
+static int oomx_set_bool(const char *val, const struct kernel_param *kp)
+{
+	bool v;
+
+	if (oomx_parse_bool(val, kp, &v))
+		return -EINVAL;
+	WRITE_ONCE(*(bool *)kp->arg, v);
+	return 0;
+}
+
+static const struct kernel_param_ops oomx_bool_ops = {
+	.set = oomx_set_bool,
+	.get = param_get_bool,
+};
+
+static int oomx_set_policy(const char *val, const struct kernel_param *kp)
+{
+	enum oomx_policy p;
+
+	if (oomx_parse_policy(val, &p)) {
+		pr_err("policy: '%.*s' is not one of classic, largest, adj_first; keeping %s\n",
+		       oomx_vlen(val), val, oomx_policy_name(oomx_policy));
+		return -EINVAL;
+	}
+	WRITE_ONCE(oomx_policy, p);
+	return 0;
+}
+
+static int oomx_get_policy(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n", oomx_policy_name(READ_ONCE(oomx_policy)));
+}
+
+static const struct kernel_param_ops oomx_policy_ops = {
+	.set = oomx_set_policy,
+	.get = oomx_get_policy,
+};
+
+/* An unsigned parameter: its bounds, and a check against the others. */
+struct oomx_uint_param {
+	unsigned int *val;
+	unsigned int min, max;
+	int (*check)(const char *name, unsigned int v);
+};
+
+static int oomx_set_uint(const char *val, const struct kernel_param *kp)
+{
+	const struct oomx_uint_param *p = kp->arg;
+	struct kernel_param tmp = *kp;
+	unsigned int v;
+
+	tmp.arg = &v;
+	if (param_set_uint_minmax(val, &tmp, p->min, p->max)) {
+		pr_err("%s: '%.*s' is not an integer in [%u, %u]; keeping %u\n",
+		       kp->name, oomx_vlen(val), val, p->min, p->max, *p->val);
+		return -EINVAL;
+	}
+	if (p->check && p->check(kp->name, v))
+		return -EINVAL;
+	WRITE_ONCE(*p->val, v);
+	return 0;
+}
+
+static int oomx_get_uint(char *buf, const struct kernel_param *kp)
+{
+	const struct oomx_uint_param *p = kp->arg;
+
+	return sysfs_emit(buf, "%u\n", READ_ONCE(*p->val));
+}
+
+static const struct kernel_param_ops oomx_uint_ops = {
+	.set = oomx_set_uint,
+	.get = oomx_get_uint,
+};
+
+/*
+ * The two reap delays are checked against each other once the module is
+ * live; at load they may come in any order, and oomx_params_check() looks
+ * at the pair before the module starts.
+ */
+static int oomx_check_delay(const char *name, unsigned int v)
+{
+	if (!oomx_live || !oomx_check_reap_delays(v, oomx_reap_verified_delay_ms))
+		return 0;
+	pr_err("%s: %u is below reap_verified_delay_ms (%u); keeping %u\n",
+	       name, v, oomx_reap_verified_delay_ms, oomx_reap_delay_ms);
+	return -EINVAL;
+}
+
+static int oomx_check_verified_delay(const char *name, unsigned int v)
+{
+	if (!oomx_live || !oomx_check_reap_delays(oomx_reap_delay_ms, v))
+		return 0;
+	pr_err("%s: %u is above reap_delay_ms (%u); keeping %u\n",
+	       name, v, oomx_reap_delay_ms, oomx_reap_verified_delay_ms);
+	return -EINVAL;
+}
+
+#define OOMX_UINT_PARAM(name, lo, hi, chk)				\
+	static struct oomx_uint_param oomx_##name##_param = {		\
+		.val = &oomx_##name, .min = (lo), .max = (hi),		\
+		.check = (chk),						\
+	};								\
+	module_param_cb(name, &oomx_uint_ops, &oomx_##name##_param, 0644)
+
+module_param_cb(enabled, &oomx_enabled_ops, &oomx_enabled, 0644);
+MODULE_PARM_DESC(enabled,
+		 "oomx on every OOM path (1, default), or every hook disarmed as if not loaded (0)");
+module_param_cb(dry_run, &oomx_bool_ops, &oomx_dry_run, 0644);
+MODULE_PARM_DESC(dry_run,
+		 "Record oomx's choice but let the kernel choose and reap alone, recording whether they agreed (default 0)");
+module_param_cb(policy, &oomx_policy_ops, NULL, 0644);
+MODULE_PARM_DESC(policy,
+		 "Victim scoring: classic (the kernel's oom_badness, default), largest (memory only), adj_first (highest oom_score_adj, then memory)");
+OOMX_UINT_PARAM(reap_delay_ms, 0, 60000, oomx_check_delay);
+MODULE_PARM_DESC(reap_delay_ms,
+		 "Milliseconds a victim gets to exit before oomx reaps it when its robust futex lists could not be read, 0-60000 (default 2000, the kernel's own delay)");
+OOMX_UINT_PARAM(reap_verified_delay_ms, 0, 60000, oomx_check_verified_delay);
+MODULE_PARM_DESC(reap_verified_delay_ms,
+		 "Milliseconds before oomx reaps a victim whose robust futex lists it read and keeps, 0-reap_delay_ms (default 0)");
+OOMX_UINT_PARAM(top_candidates, 1, OOMX_TOP_MAX, NULL);
+MODULE_PARM_DESC(top_candidates,
+		 "How many best-scored candidates each decision record keeps, 1-16 (default 5)");
+
+/*
+ * disable_hooks: hooks to treat as missing, to see how oomx degrades on a
+ * kernel that lacks one.  Load time only; every name is checked.
+ */
+static char oomx_disabled_hooks[256];
+
+static int oomx_set_hooks(const char *val, const struct kernel_param *kp)
+{
+	char buf[sizeof(oomx_disabled_hooks)], *p = buf, *name;
+
+	if (strscpy(buf, val, sizeof(buf)) < 0) {
+		pr_err("disable_hooks: list longer than %zu characters\n",
+		       sizeof(buf) - 1);
+		return -EINVAL;
+	}
+	while ((name = strsep(&p, ",\n")) != NULL) {
+		if (*name && !oomx_hook_known(name)) {
+			pr_err("disable_hooks: '%s' is not one of oomx's hooks\n",
+			       name);
+			return -EINVAL;
+		}
+	}
+	strscpy(oomx_disabled_hooks, val, sizeof(oomx_disabled_hooks));
+	strim(oomx_disabled_hooks);
+	return 0;
+}
+
+static int oomx_get_hooks(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n", oomx_disabled_hooks);
+}
+
+static const struct kernel_param_ops oomx_hooks_ops = {
+	.set = oomx_set_hooks,
+	.get = oomx_get_hooks,
+};
+module_param_cb(disable_hooks, &oomx_hooks_ops, NULL, 0444);
+MODULE_PARM_DESC(disable_hooks,
+		 "Comma-separated hooks to treat as missing (load time only), e.g. oom_badness");
+
+bool oomx_hook_disabled_by_param(const char *name)
+{
+	const char *p = oomx_disabled_hooks;
+	size_t n = strlen(name);
+
+	while ((p = strstr(p, name)) != NULL) {
+		bool start = p == oomx_disabled_hooks || p[-1] == ',';
+		bool end = p[n] == '\0' || p[n] == ',';
+
+		if (start && end)
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+/* The load-time values, as a whole, before the module starts. */
+int oomx_params_check(void)
+{
+	if (oomx_check_reap_delays(oomx_reap_delay_ms,
+				   oomx_reap_verified_delay_ms)) {
+		pr_err("reap_verified_delay_ms (%u) is above reap_delay_ms (%u): not loading\n",
+		       oomx_reap_verified_delay_ms, oomx_reap_delay_ms);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Start (arming the hooks if enabled) or stop following the parameters. */
+void oomx_params_live(bool live)
+{
+	mutex_lock(&oomx_arm_lock);
+	oomx_live = live;
+	if (live && oomx_enabled)
+		oomx_probes_arm();
+	else if (!live)
+		oomx_probes_disarm();
+	mutex_unlock(&oomx_arm_lock);
+}

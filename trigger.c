@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * oomx trigger: one struct oomx_event per out_of_memory() call.
+ *
+ *   out_of_memory() entry      oomx_oom_entry(): open the event
+ *     OOM notifier chain       oomx_oom_notify(): global only, process
+ *                              context, after every other notifier
+ *     oom_badness() x N        select.c: candidates through the policy
+ *     oom_kill_process()       select.c: the choice the kernel executes
+ *     mark_oom_victim()        kill.c: victims, queued for the reaper
+ *   out_of_memory() return     oomx_oom_return(): close it
+ *   irq_work -> work           oomx_events_record(): the record, then
+ *                              the log line
+ *
+ * Every caller of out_of_memory() holds oom_lock (global, memcg and SysRq
+ * OOMs alike), so at most one event is open, and only the task holding
+ * the lock writes it: the handlers above all run in that task.  Probe
+ * handlers take no locks and do not sleep; css_get() is the only
+ * reference they take, and it is dropped in process context.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/irq_work.h>
+#include <linux/kprobes.h>
+#include <linux/memcontrol.h>
+#include <linux/mutex.h>
+#include <linux/notifier.h>
+#include <linux/oom.h>
+#include <linux/ptrace.h>
+#include <linux/workqueue.h>
+
+#include "compat.h"
+#include "oomx.h"
+
+/*
+ * A few slots, so that an event can open while the previous one waits to
+ * be recorded.  Claimed FREE -> OPEN by the OOM task, OPEN -> CLOSED at
+ * return (release), CLOSED -> FREE by the commit (after acquire).
+ */
+#define OOMX_EVENT_SLOTS	8
+
+static struct oomx_event oomx_events[OOMX_EVENT_SLOTS];
+static struct oomx_event *oomx_cur_event;	/* open, or NULL */
+static atomic64_t oomx_event_seq = ATOMIC64_INIT(0);
+static atomic64_t oomx_closed_seq = ATOMIC64_INIT(0);
+
+static void oomx_commit_work_fn(struct work_struct *work);
+static DECLARE_WORK(oomx_commit_work, oomx_commit_work_fn);
+static DEFINE_MUTEX(oomx_record_lock);	/* one recorder at a time */
+
+/* No out_of_memory() call lasts this long: an older open event is stale. */
+#define OOMX_EVENT_STALE_NS	(30ULL * NSEC_PER_SEC)
+
+/* From the return probe (NMI-safe) to process context. */
+static void oomx_close_irq_work_fn(struct irq_work *iw)
+{
+	queue_work(oomx_wq, &oomx_commit_work);
+	oomx_reaper_kick();
+}
+
+static struct irq_work oomx_close_iw;
+
+/**
+ * oomx_event_current - the open event, if current is the task in it
+ *
+ * For probe handlers: oom_badness() is also called by readers of
+ * /proc/PID/oom_score, and they must never see oomx's scores.
+ */
+struct oomx_event *oomx_event_current(void)
+{
+	/* Pairs with the release in oomx_oom_entry(): ev->task is set. */
+	struct oomx_event *ev = smp_load_acquire(&oomx_cur_event);
+
+	if (!ev || ev->task != current)
+		return NULL;
+	/* Its return was missed and the task may be another by now. */
+	if (oomx_now_ns() - ev->t_start_ns > OOMX_EVENT_STALE_NS)
+		return NULL;
+	return ev;
+}
+
+/* Events up to this seq have returned from out_of_memory(). */
+u64 oomx_events_closed_seq(void)
+{
+	return atomic64_read(&oomx_closed_seq);
+}
+
+static void oomx_event_close(struct oomx_event *ev, bool progress,
+			     bool unfinished)
+{
+	struct oomx_event_facts f = {
+		.memcg = ev->memcg,
+		.sysrq = ev->order == -1,
+		.gfp_fs = !!(ev->gfp_mask & __GFP_FS),
+		.notifier_freed = ev->notifier_freed > 0,
+		.reached_kill = ev->reached_kill,
+		.redirected = ev->redirected,
+		.kill_allocating = ev->kill_allocating,
+		.current_marked = ev->current_marked,
+		.dry_run = ev->dry_run,
+		.progress = progress,
+	};
+	unsigned long missed = oomx_hook_missed(OOMX_HOOK_CANDIDATE);
+
+	/*
+	 * oomx chose only if every candidate went through its policy: the
+	 * hook armed for the whole call, none missed, and some seen.
+	 */
+	ev->scored_all = ev->cand_armed && !unfinished &&
+			 oomx_hook_active(OOMX_HOOK_CANDIDATE) &&
+			 missed == ev->missed_at_start && ev->sel.nr_seen;
+	if (missed != ev->missed_at_start)
+		oomx_count(OOMX_C_SCORE_MISSES, missed - ev->missed_at_start);
+	f.scored_all = ev->scored_all;
+	ev->progress = progress;
+	ev->unfinished = unfinished;
+	ev->t_end_ns = oomx_now_ns();
+	ev->action = oomx_event_action(&f);
+	WRITE_ONCE(oomx_cur_event, NULL);
+	atomic64_set(&oomx_closed_seq, ev->seq);
+	atomic_set_release(&ev->state, OOMX_EV_CLOSED);
+	irq_work_queue(&oomx_close_iw);
+}
+
+/* kretprobe entry on out_of_memory(struct oom_control *oc) */
+int oomx_oom_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct oom_control *oc = (void *)regs_get_kernel_argument(regs, 0);
+	struct oomx_event *ev = NULL, *stale;
+	int i;
+
+	*(struct oomx_event **)ri->data = NULL;
+	oomx_reclaim_count_oom(!!oc->memcg);
+	oomx_count(oc->memcg ? OOMX_C_EVENTS_MEMCG : OOMX_C_EVENTS_GLOBAL, 1);
+
+	/* oom_lock serialises events: an open one here never saw its return. */
+	stale = READ_ONCE(oomx_cur_event);
+	if (stale)
+		oomx_event_close(stale, false, true);
+
+	for (i = 0; i < OOMX_EVENT_SLOTS; i++) {
+		if (atomic_cmpxchg(&oomx_events[i].state, OOMX_EV_FREE,
+				   OOMX_EV_OPEN) == OOMX_EV_FREE) {
+			ev = &oomx_events[i];
+			break;
+		}
+	}
+	if (!ev) {
+		/* The kernel's choice stands for an event oomx cannot record. */
+		oomx_count(OOMX_C_EVENTS_LOST, 1);
+		return 1;
+	}
+
+	memset((char *)ev + sizeof(ev->state), 0,
+	       sizeof(*ev) - sizeof(ev->state));
+	ev->seq = atomic64_inc_return(&oomx_event_seq);
+	ev->task = current;
+	ev->t_start_ns = oomx_now_ns();
+	ev->memcg = !!oc->memcg;
+	if (oc->memcg) {
+		oomx_memcg_get(oc->memcg);
+		ev->memcg_ptr = oc->memcg;
+		ev->memcg_id = oomx_memcg_id(oc->memcg);
+	}
+	ev->gfp_mask = oc->gfp_mask;
+	ev->order = oc->order;
+	ev->dry_run = READ_ONCE(oomx_dry_run);
+	ev->cand_armed = oomx_hook_active(OOMX_HOOK_CANDIDATE);
+	ev->missed_at_start = oomx_hook_missed(OOMX_HOOK_CANDIDATE);
+	oomx_reclaim_sum(&ev->reclaim_at_start);
+	oomx_sel_init(&ev->sel, READ_ONCE(oomx_policy), 0,
+		      READ_ONCE(oomx_top_candidates));
+	*(struct oomx_event **)ri->data = ev;
+	/* Publish a filled event: pairs with oomx_event_current(). */
+	smp_store_release(&oomx_cur_event, ev);
+	return 0;
+}
+
+/* kretprobe return of out_of_memory(): bool, "progress was made" */
+int oomx_oom_return(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct oomx_event *ev = *(struct oomx_event **)ri->data;
+
+	/* Closed meanwhile as stale (a missed return of an earlier call)? */
+	if (!ev || READ_ONCE(oomx_cur_event) != ev)
+		return 0;
+	oomx_event_close(ev, !!regs_return_value(regs), false);
+	return 0;
+}
+
+/*
+ * The OOM notifier chain: global OOMs only, in process context, under
+ * oom_lock, before the kernel's selection.  oomx registers last
+ * (lowest priority), so *@data holds what every other notifier freed
+ * (virtio_balloon's deflate-on-oom, for one); if that is non-zero the
+ * kernel kills nothing and oomx records why.  oomx frees nothing here
+ * and so adds nothing to it.
+ */
+int oomx_oom_notify(struct notifier_block *nb, unsigned long action,
+		    void *data)
+{
+	struct oomx_event *ev = oomx_event_current();
+
+	if (ev)
+		ev->notifier_freed = *(unsigned long *)data;
+	return NOTIFY_OK;
+}
+
+/*
+ * Record every closed event, oldest first, and free its slot.  Runs from
+ * the work item and from the reaper, which must see an event's record
+ * before it reports on its victims; it neither allocates nor prints.
+ */
+void oomx_events_record(void)
+{
+	mutex_lock(&oomx_record_lock);
+	for (;;) {
+		struct oomx_event *ev = NULL;
+		int i;
+
+		for (i = 0; i < OOMX_EVENT_SLOTS; i++) {
+			struct oomx_event *e = &oomx_events[i];
+
+			if (atomic_read_acquire(&e->state) == OOMX_EV_CLOSED &&
+			    (!ev || e->seq < ev->seq))
+				ev = e;
+		}
+		if (!ev)
+			break;
+		oomx_record_event(ev);
+		if (ev->memcg_ptr) {
+			oomx_memcg_put(ev->memcg_ptr);
+			ev->memcg_ptr = NULL;
+		}
+		atomic_set_release(&ev->state, OOMX_EV_FREE);
+	}
+	mutex_unlock(&oomx_record_lock);
+}
+
+/* The work item: records, then their lines in the kernel log. */
+static void oomx_commit_work_fn(struct work_struct *work)
+{
+	oomx_events_record();
+	oomx_records_log();
+}
+
+void oomx_events_init(void)
+{
+	init_irq_work(&oomx_close_iw, oomx_close_irq_work_fn);
+}
+
+/*
+ * After the probes are gone: an event still open (oomx was unloaded in
+ * the middle of an OOM) is closed as unfinished, and everything is
+ * recorded and its references dropped.
+ */
+void oomx_events_exit(void)
+{
+	struct oomx_event *ev = READ_ONCE(oomx_cur_event);
+
+	if (ev)
+		oomx_event_close(ev, false, true);
+	irq_work_sync(&oomx_close_iw);
+	flush_work(&oomx_commit_work);
+	oomx_commit_work_fn(NULL);
+}
