@@ -42,7 +42,8 @@ static int run_in_cgroup(const char *cg, void (*fn)(void))
 
 	if (pid == 0) {
 		snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
-		if (oomx_write_file(procs, "0"))
+		/* A candidate, unlike the -1000 test process it came from. */
+		if (oomx_write_file(procs, "0") || set_oom_score_adj(0, 0))
 			_exit(90);
 		fn();
 		_exit(0);
@@ -67,6 +68,7 @@ FIXTURE(hooks) {
 
 FIXTURE_SETUP(hooks)
 {
+	ASSERT_EQ(0, set_oom_score_adj(0, -1000));
 	if (oomx_loaded())
 		ASSERT_EQ(0, oomx_unload());
 	ASSERT_EQ(0, oomx_load(NULL));
@@ -87,25 +89,27 @@ FIXTURE_TEARDOWN(hooks)
  */
 static bool slowpath_probed(void)
 {
-	char buf[4096];
-
-	return !oomx_read_file(OOMX_DEBUGFS "status", buf, sizeof(buf)) &&
-	       strstr(buf, "hook __alloc_pages_slowpath active");
+	return file_has(OOMX_DEBUGFS "status", "hook __alloc_pages_slowpath active");
 }
 
 TEST_F(hooks, probes_active_or_reported)
 {
-	char buf[4096];
+	static const char * const hooks[] = {
+		"out_of_memory", "oom_notifier", "oom_badness",
+		"oom_kill_process", "mark_victim", "mem_cgroup_out_of_memory",
+		"try_to_free_pages", "try_to_free_mem_cgroup_pages",
+	};
+	char buf[4096], want[96];
+	size_t i;
 
 	ASSERT_EQ(0, oomx_read_file(OOMX_DEBUGFS "status", buf, sizeof(buf)));
-	EXPECT_NE(NULL, strstr(buf, "hook out_of_memory active"));
-	EXPECT_NE(NULL, strstr(buf, "hook oom_kill_process active"));
-	EXPECT_NE(NULL, strstr(buf, "hook __oom_kill_process active"));
-	EXPECT_NE(NULL, strstr(buf, "hook try_to_free_pages active"));
-	EXPECT_NE(NULL, strstr(buf, "hook try_to_free_mem_cgroup_pages active"));
-	EXPECT_NE(NULL, strstr(buf, "hook mem_cgroup_out_of_memory active"));
+	for (i = 0; i < ARRAY_SIZE(hooks); i++) {
+		snprintf(want, sizeof(want), "hook %s active", hooks[i]);
+		EXPECT_NE(NULL, strstr(buf, want)) TH_LOG("%s", buf);
+	}
+	EXPECT_NE(NULL, strstr(buf, "selection oomx"));
 	if (!slowpath_probed())
-		EXPECT_NE(NULL, strstr(buf, "hook __alloc_pages_slowpath missing (-2): allocation stall telemetry disabled"))
+		EXPECT_NE(NULL, strstr(buf, "hook __alloc_pages_slowpath missing (-2): no allocation stall telemetry"))
 			TH_LOG("%s", buf);
 }
 
@@ -128,7 +132,7 @@ TEST_F(hooks, memcg_reclaim_moves)
 	struct hog h;
 	char procs[32];
 
-	h = hog_start(8, 0, HOG_PLAIN);
+	h = hog_start(NULL, 8, 0, HOG_PLAIN);
 	ASSERT_GT(h.pid, 0);
 	snprintf(procs, sizeof(procs), "%d", h.pid);
 	ASSERT_EQ(0, oomx_write_file(CG "/cgroup.procs", procs));
@@ -157,11 +161,11 @@ TEST_F_TIMEOUT(hooks, global_pressure_in_record, 300)
 {
 	long d0 = reclaim_val("direct_reclaim", "count");
 	long avail = avail_mb();
-	struct hog h = hog_start(avail * 40 / 100, 0, HOG_PLAIN);
+	struct hog h = hog_start(NULL, avail * 40 / 100, 0, HOG_PLAIN);
 	const char *rec;
 
 	ASSERT_GT(h.pid, 0);
-	ASSERT_EQ(0, oom_trigger(avail_mb() + avail * 40 / 100, 120000));
+	ASSERT_EQ(0, oom_trigger_in(NULL, avail_mb() + avail * 40 / 100, 1, 120000));
 	EXPECT_GT(reclaim_val("direct_reclaim", "count"), d0);
 	rec = oomx_last_decision();
 	EXPECT_STREQ("kill", oomx_field(rec, "action")) TH_LOG("%s", rec);
@@ -219,59 +223,104 @@ TEST_F_TIMEOUT(hooks, rmmod_during_memcg_ooms, 300)
 /* A memcg OOM storm and a global OOM at once: each handled, no extra kill. */
 TEST_F_TIMEOUT(hooks, memcg_and_global_oom_together, 300)
 {
-	long avail = avail_mb(), kills0 = oomx_stat("kills");
+	long avail = avail_mb(), memcg0 = oomx_stat("oom_events_memcg");
 	struct hog big, bystander;
 	int status;
 	pid_t ooms;
 
 	limit_cgroup(_metadata);
-	bystander = hog_start(avail * 5 / 100, 0, HOG_PLAIN);
-	big = hog_start(avail * 40 / 100, 0, HOG_PLAIN);
+	bystander = hog_start(NULL, avail * 5 / 100, 0, HOG_PLAIN);
+	big = hog_start(NULL, avail * 40 / 100, 0, HOG_PLAIN);
 	ASSERT_GT(big.pid, 0);
 	ASSERT_GT(bystander.pid, 0);
 	ooms = start_memcg_ooms(10);
 	ASSERT_GT(ooms, 0);
-	ASSERT_EQ(0, oom_trigger_until(avail_mb() + avail * 40 / 100, 120000, true, 1));
+	/* vmstat moves with the memcg kills too: stop once the big one died. */
+	ASSERT_EQ(0, oom_trigger_until_dead(NULL, avail_mb() + avail * 40 / 100,
+					    big.pid, 120000));
 	ASSERT_EQ(ooms, waitpid(ooms, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	reap_children();
-	EXPECT_FALSE(pid_alive(big.pid)) TH_LOG("the global OOM's victim lives");
+	EXPECT_TRUE(wait_dead(big.pid, 20000)) TH_LOG("the global OOM's victim lives");
 	EXPECT_TRUE(pid_alive(bystander.pid)) TH_LOG("a bystander was killed");
-	EXPECT_EQ(kills0 + 1, oomx_stat("kills"));
+	EXPECT_GE(oomx_stat("oom_events_memcg"), memcg0 + 10);
 	EXPECT_GE(reclaim_val("oom_events", "memcg"), 10);
 	hog_stop(&bystander);
 	hog_stop(&big);
 }
 
-TEST(missing_probe_degrades_only_its_feature)
-{
-	char buf[4096];
-	long avail, d0, kills0;
-	struct hog h;
+/*
+ * Without oom_badness() oomx cannot choose: the kernel's own policy
+ * stays, entirely (policy=largest notwithstanding), and oomx says so.
+ */
+/* Load-time cases: each loads oomx its own way; teardown unloads it. */
+FIXTURE(degraded) {
+	int dummy;
+};
 
+FIXTURE_SETUP(degraded)
+{
+	ASSERT_EQ(0, set_oom_score_adj(0, -1000));
 	if (oomx_loaded())
 		ASSERT_EQ(0, oomx_unload());
-	EXPECT_EQ(-EINVAL, oomx_load("disable_hooks=no_such_function"));
-	EXPECT_FALSE(oomx_loaded());
+}
+
+FIXTURE_TEARDOWN(degraded)
+{
+	reap_children();
+	oomx_unload();
+}
+
+TEST_F_TIMEOUT(degraded, missing_candidate_hook_leaves_choice_to_kernel, 300)
+{
+	long avail;
+	struct hog big, small;
+	const char *rec;
+
+	ASSERT_EQ(0, oomx_load("disable_hooks=oom_badness policy=largest"));
+	EXPECT_TRUE(file_has(OOMX_DEBUGFS "status", "selection kernel"));
+	EXPECT_TRUE(file_has(OOMX_DEBUGFS "status",
+			     "hook oom_badness missing (-2): no oomx's victim selection"));
+	EXPECT_TRUE(dmesg_has("oomx: OOM victims are chosen by the kernel's own policy"));
+	avail = avail_mb();
+	big = hog_start(NULL, avail * 35 / 100, 0, HOG_PLAIN);
+	small = hog_start(NULL, avail * 10 / 100, 1000, HOG_PLAIN);
+	ASSERT_GT(big.pid, 0);
+	ASSERT_GT(small.pid, 0);
+	ASSERT_EQ(0, oom_trigger_in(NULL, avail_mb() + avail * 10 / 100, 1, 120000));
+	EXPECT_TRUE(wait_dead(small.pid, 20000)) TH_LOG("not the kernel's choice");
+	EXPECT_TRUE(pid_alive(big.pid));
+	rec = oomx_last_decision();
+	EXPECT_STREQ("unscored", oomx_field(rec, "action")) TH_LOG("%s", rec);
+	/* The reaper still works without it. */
+	EXPECT_STRNE("none", oomx_field(oomx_settled_decision(10000), "reap"));
+	hog_stop(&big);
+	hog_stop(&small);
+}
+
+TEST_F_TIMEOUT(degraded, missing_probe_degrades_only_its_feature, 300)
+{
+	char buf[4096];
+	long avail, d0, decisions0;
+	struct hog h;
+
 	ASSERT_EQ(0, oomx_load("disable_hooks=try_to_free_pages"));
 	ASSERT_EQ(0, oomx_read_file(OOMX_DEBUGFS "status", buf, sizeof(buf)));
-	EXPECT_NE(NULL, strstr(buf, "hook try_to_free_pages missing (-2): direct reclaim telemetry disabled"))
+	EXPECT_NE(NULL, strstr(buf, "hook try_to_free_pages missing (-2): no direct reclaim telemetry"))
 		TH_LOG("%s", buf);
 	EXPECT_NE(NULL, strstr(buf, "hook out_of_memory active"));
 	EXPECT_NE(NULL, strstr(buf, "hook try_to_free_mem_cgroup_pages active"));
+	EXPECT_STREQ("try_to_free_pages", oomx_param_read("disable_hooks"));
 
-	/* Global OOM handling still works; direct reclaim is not counted. */
+	/* OOM handling still works; direct reclaim is not counted. */
 	d0 = reclaim_val("direct_reclaim", "count");
-	kills0 = oomx_stat("kills");
+	decisions0 = oomx_stat("decisions");
 	avail = avail_mb();
-	h = hog_start(avail * 40 / 100, 0, HOG_PLAIN);
+	h = hog_start(NULL, avail * 40 / 100, 0, HOG_PLAIN);
 	ASSERT_GT(h.pid, 0);
-	ASSERT_EQ(0, oom_trigger(avail_mb() + avail * 40 / 100, 120000));
-	EXPECT_EQ(kills0 + 1, oomx_stat("kills"));
+	ASSERT_EQ(0, oom_trigger_in(NULL, avail_mb() + avail * 40 / 100, 1, 120000));
+	EXPECT_EQ(decisions0 + 1, oomx_stat("decisions"));
 	EXPECT_EQ(d0, reclaim_val("direct_reclaim", "count"));
 	hog_stop(&h);
-	reap_children();
-	EXPECT_EQ(0, oomx_unload());
 }
 
 TEST_HARNESS_MAIN

@@ -2,23 +2,12 @@
 /*
  * oomx module lifecycle and parameters: load, the version line, every
  * parameter read back, bad values rejected with EINVAL while the old value
- * stays, bad load-time parameters refused, clean unload.
+ * stays (ranges and the two reap delays against each other), bad
+ * load-time parameters refused in any order, enabled disarming every
+ * hook, clean unload.
  */
-#include <sys/klog.h>
-
 #include "oomx_util.h"
 #include "kselftest_harness.h"
-
-static bool dmesg_has(const char *needle)
-{
-	static char buf[1 << 20];
-	int n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, sizeof(buf) - 1);
-
-	if (n < 0)
-		return false;
-	buf[n] = '\0';
-	return !!strstr(buf, needle);
-}
 
 FIXTURE(loaded) {
 	int dummy;
@@ -38,7 +27,7 @@ FIXTURE_TEARDOWN(loaded)
 
 TEST_F(loaded, logs_version_and_kernel)
 {
-	char want[128];
+	char want[160];
 	struct utsname { char s[6][65]; } u;
 
 	ASSERT_EQ(0, syscall(SYS_uname, &u));
@@ -51,29 +40,26 @@ TEST_F(loaded, defaults)
 	EXPECT_STREQ("Y", oomx_param_read("enabled"));
 	EXPECT_STREQ("N", oomx_param_read("dry_run"));
 	EXPECT_STREQ("classic", oomx_param_read("policy"));
-	EXPECT_STREQ("500", oomx_param_read("reap_delay_ms"));
-	EXPECT_STREQ("3000", oomx_param_read("victim_timeout_ms"));
+	EXPECT_STREQ("2000", oomx_param_read("reap_delay_ms"));
+	EXPECT_STREQ("0", oomx_param_read("reap_verified_delay_ms"));
 	EXPECT_STREQ("5", oomx_param_read("top_candidates"));
+	EXPECT_STREQ("", oomx_param_read("disable_hooks"));
 }
 
 TEST_F(loaded, good_values_take_effect)
 {
-	ASSERT_EQ(0, oomx_param_write("enabled", "0\n"));
-	EXPECT_STREQ("N", oomx_param_read("enabled"));
-	ASSERT_EQ(0, oomx_param_write("enabled", "y"));
-	EXPECT_STREQ("Y", oomx_param_read("enabled"));
+	ASSERT_EQ(0, oomx_param_write("dry_run", "1"));
+	EXPECT_STREQ("Y", oomx_param_read("dry_run"));
 	ASSERT_EQ(0, oomx_param_write("policy", "largest\n"));
 	EXPECT_STREQ("largest", oomx_param_read("policy"));
 	ASSERT_EQ(0, oomx_param_write("policy", "adj_first"));
 	EXPECT_STREQ("adj_first", oomx_param_read("policy"));
-	ASSERT_EQ(0, oomx_param_write("reap_delay_ms", "0"));
-	EXPECT_STREQ("0", oomx_param_read("reap_delay_ms"));
-	ASSERT_EQ(0, oomx_param_write("victim_timeout_ms", "600000"));
-	EXPECT_STREQ("600000", oomx_param_read("victim_timeout_ms"));
+	ASSERT_EQ(0, oomx_param_write("reap_delay_ms", "60000"));
+	EXPECT_STREQ("60000", oomx_param_read("reap_delay_ms"));
+	ASSERT_EQ(0, oomx_param_write("reap_verified_delay_ms", "60000"));
+	EXPECT_STREQ("60000", oomx_param_read("reap_verified_delay_ms"));
 	ASSERT_EQ(0, oomx_param_write("top_candidates", "16"));
 	EXPECT_STREQ("16", oomx_param_read("top_candidates"));
-	ASSERT_EQ(0, oomx_param_write("dry_run", "1"));
-	EXPECT_STREQ("Y", oomx_param_read("dry_run"));
 }
 
 struct bad_case {
@@ -87,12 +73,12 @@ static const struct bad_case bad_cases[] = {
 	{ "policy", "biggest", "classic" },
 	{ "policy", "\n", "classic" },
 	{ "policy", "classic2", "classic" },
-	{ "reap_delay_ms", "-1", "500" },
-	{ "reap_delay_ms", "60001", "500" },
-	{ "reap_delay_ms", "12abc", "500" },
-	{ "reap_delay_ms", "99999999999999999999", "500" },
-	{ "victim_timeout_ms", "99", "3000" },
-	{ "victim_timeout_ms", "600001", "3000" },
+	{ "reap_delay_ms", "-1", "2000" },
+	{ "reap_delay_ms", "60001", "2000" },
+	{ "reap_delay_ms", "12abc", "2000" },
+	{ "reap_delay_ms", "99999999999999999999", "2000" },
+	{ "reap_verified_delay_ms", "2001", "0" },	/* above reap_delay_ms */
+	{ "reap_verified_delay_ms", "\n", "0" },
 	{ "top_candidates", "0", "5" },
 	{ "top_candidates", "17", "5" },
 };
@@ -110,6 +96,38 @@ TEST_F(loaded, bad_values_rejected_old_kept)
 			TH_LOG("%s changed after '%s'", c->param, c->value);
 	}
 	EXPECT_TRUE(dmesg_has("oomx: policy: 'biggest' is not one of classic, largest, adj_first; keeping classic"));
+	EXPECT_TRUE(dmesg_has("oomx: reap_verified_delay_ms: 2001 is above reap_delay_ms (2000); keeping 0"));
+}
+
+/* The two delays are checked against each other in both directions. */
+TEST_F(loaded, reap_delays_stay_ordered)
+{
+	ASSERT_EQ(0, oomx_param_write("reap_verified_delay_ms", "500"));
+	EXPECT_EQ(-EINVAL, oomx_param_write("reap_delay_ms", "100"));
+	EXPECT_STREQ("2000", oomx_param_read("reap_delay_ms"));
+	EXPECT_TRUE(dmesg_has("oomx: reap_delay_ms: 100 is below reap_verified_delay_ms (500); keeping 2000"));
+	EXPECT_EQ(0, oomx_param_write("reap_delay_ms", "500"));
+	EXPECT_STREQ("500", oomx_param_read("reap_delay_ms"));
+}
+
+/* enabled=0 takes every hook off the kernel's paths; 1 puts them back. */
+TEST_F(loaded, enabled_disarms_every_hook)
+{
+	char buf[4096];
+
+	ASSERT_EQ(0, oomx_read_file(OOMX_DEBUGFS "status", buf, sizeof(buf)));
+	EXPECT_NE(NULL, strstr(buf, "hook out_of_memory active"));
+	EXPECT_NE(NULL, strstr(buf, "hook mark_victim active"));
+	EXPECT_NE(NULL, strstr(buf, "hook oom_notifier active"));
+	ASSERT_EQ(0, oomx_param_write("enabled", "0\n"));
+	EXPECT_STREQ("N", oomx_param_read("enabled"));
+	ASSERT_EQ(0, oomx_read_file(OOMX_DEBUGFS "status", buf, sizeof(buf)));
+	EXPECT_EQ(NULL, strstr(buf, " active")) TH_LOG("%s", buf);
+	EXPECT_NE(NULL, strstr(buf, "hook out_of_memory idle"));
+	ASSERT_EQ(0, oomx_param_write("enabled", "y"));
+	ASSERT_EQ(0, oomx_read_file(OOMX_DEBUGFS "status", buf, sizeof(buf)));
+	EXPECT_NE(NULL, strstr(buf, "hook out_of_memory active"));
+	EXPECT_NE(NULL, strstr(buf, "hook oom_badness active"));
 }
 
 TEST_F(loaded, debugfs_files)
@@ -117,9 +135,10 @@ TEST_F(loaded, debugfs_files)
 	char buf[4096];
 
 	ASSERT_EQ(0, oomx_read_file(OOMX_DEBUGFS "status", buf, sizeof(buf)));
-	EXPECT_NE(NULL, strstr(buf, "hook out_of_memory active"));
+	EXPECT_NE(NULL, strstr(buf, "selection oomx"));
 	EXPECT_NE(NULL, strstr(buf, "reaper running"));
-	EXPECT_EQ(0, oomx_stat("kills"));
+	EXPECT_EQ(0, oomx_stat("decisions"));
+	EXPECT_EQ(0, oomx_stat("victims"));
 	ASSERT_EQ(0, oomx_read_file(OOMX_DEBUGFS "decisions", buf, sizeof(buf)));
 	EXPECT_STREQ("", buf);
 }
@@ -132,9 +151,28 @@ TEST(bad_load_parameters_refused)
 	EXPECT_FALSE(oomx_loaded());
 	EXPECT_EQ(-EINVAL, oomx_load("reap_delay_ms=70000"));
 	EXPECT_FALSE(oomx_loaded());
-	ASSERT_EQ(0, oomx_load("policy=largest reap_delay_ms=100"));
+	EXPECT_EQ(-EINVAL, oomx_load("reap_delay_ms=100 reap_verified_delay_ms=200"));
+	EXPECT_FALSE(oomx_loaded());
+	EXPECT_EQ(-EINVAL, oomx_load("disable_hooks=no_such_function"));
+	EXPECT_FALSE(oomx_loaded());
+	/* A valid pair loads in either order. */
+	ASSERT_EQ(0, oomx_load("reap_verified_delay_ms=3000 reap_delay_ms=5000 policy=largest"));
 	EXPECT_STREQ("largest", oomx_param_read("policy"));
-	EXPECT_STREQ("100", oomx_param_read("reap_delay_ms"));
+	EXPECT_STREQ("5000", oomx_param_read("reap_delay_ms"));
+	EXPECT_STREQ("3000", oomx_param_read("reap_verified_delay_ms"));
+	EXPECT_EQ(0, oomx_unload());
+}
+
+/* Loaded disabled, every hook idle from the start. */
+TEST(load_disabled)
+{
+	char buf[4096];
+
+	if (oomx_loaded())
+		ASSERT_EQ(0, oomx_unload());
+	ASSERT_EQ(0, oomx_load("enabled=0"));
+	ASSERT_EQ(0, oomx_read_file(OOMX_DEBUGFS "status", buf, sizeof(buf)));
+	EXPECT_EQ(NULL, strstr(buf, " active")) TH_LOG("%s", buf);
 	EXPECT_EQ(0, oomx_unload());
 }
 

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers for oomx's in-guest selftests: load and unload the module by
- * syscall, read and write its parameters, read its counters and decision
- * records, and run memory hogs whose size and oom_score_adj we choose.
- * Everything here talks to the real kernel; nothing is simulated.
+ * Helpers for oomx's in-guest selftests: load and unload the modules by
+ * syscall, read and write oomx's parameters, counters and decision
+ * records, and build OOM scenes: memory hogs of chosen size, oom_score_adj
+ * and shape, inside a cgroup that either is a memory cgroup with a limit
+ * (memcg OOM) or has none (global OOM), and an allocator that forces
+ * exactly one OOM.  Everything here talks to the real kernel.
  */
 #ifndef OOMX_UTIL_H
 #define OOMX_UTIL_H
@@ -18,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/klog.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -27,6 +30,7 @@
 #include <unistd.h>
 
 #define OOMX_KO		"/lib/oomx/oomx.ko"
+#define OOMX_TEST_KO	"/lib/oomx/oomx_test.ko"
 #define OOMX_PARAMS	"/sys/module/oomx/parameters/"
 #define OOMX_DEBUGFS	"/sys/kernel/debug/oomx/"
 #define MB		(1024UL * 1024UL)
@@ -48,9 +52,9 @@ static inline void oomx_sleep_ms(long ms)
 }
 
 /* finit_module(): returns 0 or -errno. */
-static inline int oomx_load(const char *params)
+static inline int load_module(const char *path, const char *params)
 {
-	int fd = open(OOMX_KO, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	int ret;
 
 	if (fd < 0)
@@ -61,12 +65,12 @@ static inline int oomx_load(const char *params)
 	return ret;
 }
 
-static inline int oomx_unload(void)
+static inline int unload_module(const char *name)
 {
 	int tries;
 
-	for (tries = 0; tries < 100; tries++) {
-		if (!syscall(SYS_delete_module, "oomx", O_NONBLOCK))
+	for (tries = 0; tries < 200; tries++) {
+		if (!syscall(SYS_delete_module, name, O_NONBLOCK))
 			return 0;
 		if (errno == ENOENT)
 			return -ENOENT;
@@ -75,6 +79,16 @@ static inline int oomx_unload(void)
 		oomx_sleep_ms(50);
 	}
 	return -EBUSY;
+}
+
+static inline int oomx_load(const char *params)
+{
+	return load_module(OOMX_KO, params);
+}
+
+static inline int oomx_unload(void)
+{
+	return unload_module("oomx");
 }
 
 static inline bool oomx_loaded(void)
@@ -111,6 +125,23 @@ static inline int oomx_write_file(const char *path, const char *val)
 	return n;
 }
 
+static inline int write_int(const char *path, long v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%ld", v);
+	return oomx_write_file(path, buf);
+}
+
+static inline long read_long(const char *path)
+{
+	char buf[64];
+
+	if (oomx_read_file(path, buf, sizeof(buf)))
+		return -1;
+	return strtol(buf, NULL, 10);
+}
+
 static inline int oomx_param_write(const char *name, const char *val)
 {
 	char path[256];
@@ -132,7 +163,7 @@ static inline const char *oomx_param_read(const char *name)
 	return buf;
 }
 
-/* "name value" line in a file such as debugfs stats or /proc/vmstat. */
+/* "name value" (or "name: value") line of a file; -1 if absent. */
 static inline long oomx_keyed(const char *path, const char *key)
 {
 	static char buf[65536];
@@ -159,25 +190,37 @@ static inline long vmstat_oom_kill(void)
 
 static inline long meminfo_kb(const char *key)
 {
-	static char buf[8192];
-	char *p;
-
-	if (oomx_read_file("/proc/meminfo", buf, sizeof(buf)))
-		return -1;
-	p = strstr(buf, key);
-	return p ? strtol(p + strlen(key) + 1, NULL, 10) : -1;
+	return oomx_keyed("/proc/meminfo", key);
 }
 
-/* The value of key= in a decision line ("" if absent). */
-static inline const char *oomx_field(const char *line, const char *key);
+/* MiB the next allocation can take before the kernel must reclaim hard. */
+static inline long avail_mb(void)
+{
+	return meminfo_kb("MemAvailable") / 1024;
+}
 
-/* The last decision once its reap= is no longer "pending" (or timeout). */
-static inline const char *oomx_settled_decision(long timeout_ms);
-
-/* The last line of the decision records, or "" if there is none. */
-static inline const char *oomx_last_decision(void)
+static inline bool file_has(const char *path, const char *needle)
 {
 	static char buf[65536];
+
+	return !oomx_read_file(path, buf, sizeof(buf)) && strstr(buf, needle);
+}
+
+static inline bool dmesg_has(const char *needle)
+{
+	static char buf[1 << 20];
+	int n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, sizeof(buf) - 1);
+
+	if (n < 0)
+		return false;
+	buf[n] = '\0';
+	return !!strstr(buf, needle);
+}
+
+/* The newest decision record, or "" if there is none. */
+static inline const char *oomx_last_decision(void)
+{
+	static char buf[1 << 17];
 	char *end, *start;
 
 	if (oomx_read_file(OOMX_DEBUGFS "decisions", buf, sizeof(buf)))
@@ -189,10 +232,10 @@ static inline const char *oomx_last_decision(void)
 	return start ? start + 1 : buf;
 }
 
-/* The value of key= in a decision line ("" if absent). */
+/* The value of key= in a decision line ("" if absent), in a static buffer. */
 static inline const char *oomx_field(const char *line, const char *key)
 {
-	static char val[1024];
+	static char val[4096];
 	char pat[64];
 	const char *p;
 	size_t n;
@@ -213,6 +256,20 @@ static inline const char *oomx_field(const char *line, const char *key)
 	return val;
 }
 
+static inline long oomx_field_long(const char *line, const char *key)
+{
+	const char *v = oomx_field(line, key);
+
+	return *v && *v != '-' ? strtol(v, NULL, 10) : -1;
+}
+
+/* Does the record's task field (pid:comm:...) name @pid? */
+static inline bool oomx_field_pid(const char *line, const char *key, pid_t pid)
+{
+	return oomx_field_long(line, key) == pid;
+}
+
+/* The newest record once the reaper has settled it (or the timeout). */
 static inline const char *oomx_settled_decision(long timeout_ms)
 {
 	long deadline = oomx_now_ms() + timeout_ms;
@@ -228,11 +285,10 @@ static inline const char *oomx_settled_decision(long timeout_ms)
 
 static inline int set_oom_score_adj(pid_t pid, int adj)
 {
-	char path[64], val[16];
+	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", pid ? pid : getpid());
-	snprintf(val, sizeof(val), "%d", adj);
-	return oomx_write_file(path, val);
+	return write_int(path, adj);
 }
 
 static inline void touch_mem(char *p, size_t len)
@@ -241,79 +297,6 @@ static inline void touch_mem(char *p, size_t len)
 
 	for (off = 0; off < len; off += 4096)
 		p[off] = 1;
-}
-
-static void *hog_thread(void *arg)
-{
-	(void)arg;
-	for (;;)
-		pause();
-	return NULL;
-}
-
-enum hog_kind { HOG_PLAIN, HOG_THREADS, HOG_CLONE_VM };
-
-struct hog {
-	pid_t pid;
-	pid_t sharer;	/* HOG_CLONE_VM: the CLONE_VM child */
-};
-
-static int hog_sharer_fn(void *arg)
-{
-	(void)arg;
-	for (;;)
-		pause();
-	return 0;
-}
-
-/*
- * Fork a process holding @mb MiB of touched anonymous memory with
- * oom_score_adj @adj; returns once the memory is resident.
- */
-static inline struct hog hog_start(size_t mb, int adj, enum hog_kind kind)
-{
-	struct hog h = { -1, -1 };
-	int fds[2];
-	pid_t pid;
-
-	if (pipe(fds))
-		return h;
-	pid = fork();
-	if (pid == 0) {
-		size_t len = mb * MB;
-		char *p;
-		pid_t sharer = -1;
-
-		close(fds[0]);
-		if (set_oom_score_adj(0, adj))
-			_exit(2);
-		p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (p == MAP_FAILED)
-			_exit(3);
-		touch_mem(p, len);
-		if (kind == HOG_THREADS) {
-			pthread_t t;
-			int i;
-
-			for (i = 0; i < 4; i++)
-				pthread_create(&t, NULL, hog_thread, NULL);
-		} else if (kind == HOG_CLONE_VM) {
-			static char stack[64 * 1024];
-
-			sharer = clone(hog_sharer_fn, stack + sizeof(stack),
-				       CLONE_VM | SIGCHLD, NULL);
-		}
-		if (write(fds[1], &sharer, sizeof(sharer)) != sizeof(sharer))
-			_exit(4);
-		for (;;)
-			pause();
-	}
-	close(fds[1]);
-	if (pid > 0 && read(fds[0], &h.sharer, sizeof(h.sharer)) == sizeof(h.sharer))
-		h.pid = pid;
-	close(fds[0]);
-	return h;
 }
 
 static inline bool pid_alive(pid_t pid)
@@ -330,6 +313,244 @@ static inline bool pid_alive(pid_t pid)
 	return p && p[2] != 'Z' && p[2] != 'X';
 }
 
+/* Reap dead children without blocking, so they leave /proc. */
+static inline void reap_children(void)
+{
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
+static inline bool wait_dead(pid_t pid, long timeout_ms)
+{
+	long deadline = oomx_now_ms() + timeout_ms;
+
+	while (oomx_now_ms() < deadline) {
+		reap_children();
+		if (!pid_alive(pid))
+			return true;
+		oomx_sleep_ms(20);
+	}
+	return !pid_alive(pid);
+}
+
+/*
+ * Until @pid, a child, is reaped: every thread of it gone.  A group
+ * leader shows as a zombie while its other threads still exit, and
+ * cannot be reaped before they are gone.
+ */
+static inline bool wait_reaped(pid_t pid, long timeout_ms)
+{
+	long deadline = oomx_now_ms() + timeout_ms;
+
+	while (oomx_now_ms() < deadline) {
+		pid_t r = waitpid(pid, NULL, WNOHANG);
+
+		if (r == pid || (r < 0 && errno == ECHILD))
+			return true;
+		oomx_sleep_ms(20);
+	}
+	return false;
+}
+
+/* ---- scenes: where the hogs live, and what limits them ---- */
+
+#define SCENE_CG	"/sys/fs/cgroup/oomx-t"
+#define SCENE_WORK	SCENE_CG "/work"
+#define SCENE_SLOW	SCENE_CG "/slow"
+#define SCENE_GROUP	SCENE_CG "/group"
+
+struct scene {
+	bool memcg;		/* memory.max on SCENE_CG: memcg OOMs */
+	long budget_mb;		/* what the hogs are sized against */
+};
+
+static inline void scene_rmdir(void)
+{
+	oomx_write_file(SCENE_SLOW "/cpu.max", "max 100000");
+	rmdir(SCENE_SLOW);
+	rmdir(SCENE_WORK);
+	rmdir(SCENE_GROUP);
+	rmdir(SCENE_CG);
+}
+
+/* 0, or which step failed. */
+static inline int scene_init(struct scene *s, bool memcg, long memcg_mb)
+{
+	scene_rmdir();
+	s->memcg = memcg;
+	if (mkdir(SCENE_CG, 0755))
+		return 1;
+	if (oomx_write_file(SCENE_CG "/cgroup.subtree_control", "+memory +cpu"))
+		return 2;
+	if (mkdir(SCENE_WORK, 0755) || mkdir(SCENE_SLOW, 0755) ||
+	    mkdir(SCENE_GROUP, 0755))
+		return 3;
+	/* 1 ms of CPU a second: a victim here cannot run its exit path. */
+	if (oomx_write_file(SCENE_SLOW "/cpu.max", "1000 1000000"))
+		return 4;
+	if (memcg) {
+		if (write_int(SCENE_CG "/memory.max", memcg_mb * MB))
+			return 5;
+		/* No swap to hide in: the limit is the limit. */
+		oomx_write_file(SCENE_CG "/memory.swap.max", "0");
+		s->budget_mb = memcg_mb;
+	} else {
+		s->budget_mb = avail_mb();
+	}
+	return 0;
+}
+
+/* MiB the scene can still take before it OOMs. */
+static inline long scene_room_mb(const struct scene *s)
+{
+	char buf[64];
+
+	if (!s->memcg)
+		return avail_mb();
+	if (oomx_read_file(SCENE_CG "/memory.current", buf, sizeof(buf)))
+		return 0;
+	return s->budget_mb - strtol(buf, NULL, 10) / (long)MB;
+}
+
+static inline int cg_join(const char *cg, pid_t pid)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
+	return write_int(path, pid);
+}
+
+static inline long cg_events(const char *cg, const char *key)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/memory.events", cg);
+	return oomx_keyed(path, key);
+}
+
+enum hog_kind {
+	HOG_PLAIN,
+	HOG_THREADS,		/* four more threads, all in the memory */
+	HOG_LEADER_EXITED,	/* threads hold the memory; the leader has exited */
+	HOG_CLONE_VM,		/* a CLONE_VM child process shares the mm */
+};
+
+struct hog {
+	pid_t pid;
+	pid_t sharer;		/* HOG_CLONE_VM: the CLONE_VM child */
+};
+
+/* In a hog whose memory a thread holds: where that thread says "ready". */
+static int hog_ready_fd = -1;
+
+static void *hog_thread(void *arg)
+{
+	size_t len = (size_t)arg;
+
+	if (len) {
+		pid_t none = -1;
+		char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED)
+			_exit(3);
+		touch_mem(p, len);
+		if (write(hog_ready_fd, &none, sizeof(none)) != sizeof(none))
+			_exit(4);
+	}
+	for (;;)
+		pause();
+	return NULL;
+}
+
+static int hog_sharer_fn(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return 0;
+}
+
+/* What a hog does besides holding memory. */
+struct hog_opts {
+	void (*init)(void *arg);	/* first thing, in the child */
+	void (*idle)(void *arg);	/* instead of pause() once ready */
+	void *arg;
+};
+
+/*
+ * Fork a process that joins cgroup @cg (if any), sets oom_score_adj @adj
+ * and holds @mb MiB of touched anonymous memory; returns once it is
+ * resident.
+ */
+static inline struct hog hog_start_opts(const char *cg, size_t mb, int adj,
+					enum hog_kind kind,
+					const struct hog_opts *o)
+{
+	struct hog h = { -1, -1 };
+	int fds[2];
+	pid_t pid;
+
+	if (pipe(fds))
+		return h;
+	pid = fork();
+	if (pid == 0) {
+		size_t len = mb * MB;
+		pid_t sharer = -1;
+		pthread_t t;
+		char *p;
+		int i;
+
+		close(fds[0]);
+		if (cg && cg_join(cg, 0))
+			_exit(2);
+		if (set_oom_score_adj(0, adj))
+			_exit(2);
+		if (o && o->init)
+			o->init(o->arg);
+		if (kind == HOG_LEADER_EXITED) {
+			/* The memory lives in a thread; the leader leaves. */
+			hog_ready_fd = fds[1];
+			pthread_create(&t, NULL, hog_thread, NULL);
+			pthread_create(&t, NULL, hog_thread, (void *)len);
+			pthread_exit(NULL);
+		}
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			_exit(3);
+		touch_mem(p, len);
+		if (kind == HOG_THREADS) {
+			for (i = 0; i < 4; i++)
+				pthread_create(&t, NULL, hog_thread, NULL);
+		} else if (kind == HOG_CLONE_VM) {
+			static char stack[64 * 1024];
+
+			sharer = clone(hog_sharer_fn, stack + sizeof(stack),
+				       CLONE_VM | SIGCHLD, NULL);
+		}
+		if (write(fds[1], &sharer, sizeof(sharer)) != sizeof(sharer))
+			_exit(4);
+		for (;;) {
+			if (o && o->idle)
+				o->idle(o->arg);
+			else
+				pause();
+		}
+	}
+	close(fds[1]);
+	if (pid > 0 && read(fds[0], &h.sharer, sizeof(h.sharer)) == sizeof(h.sharer))
+		h.pid = pid;
+	close(fds[0]);
+	return h;
+}
+
+static inline struct hog hog_start(const char *cg, size_t mb, int adj,
+				   enum hog_kind kind)
+{
+	return hog_start_opts(cg, mb, adj, kind, NULL);
+}
+
 static inline void hog_stop(struct hog *h)
 {
 	if (h->sharer > 0)
@@ -341,62 +562,18 @@ static inline void hog_stop(struct hog *h)
 	*h = (struct hog){ -1, -1 };
 }
 
-/* Reap a dead child without blocking, so it leaves /proc. */
-static inline void reap_children(void)
-{
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
-}
-
-/*
- * Force one global OOM: a child marked -1000 (never the victim) touches up
- * to @mb MiB, a MiB at a time, and stops as soon as /proc/vmstat oom_kill
- * moves.  The fault that hit the OOM returns only once memory is back, so
- * exactly one OOM event is forced, however far MemAvailable was from the
- * truth.  Returns 0 when a kill was seen, 5 when @mb was allocated with no
- * OOM, or -1 on timeout.
- */
-static inline long kill_count(bool oomx_only)
-{
-	return oomx_only ? oomx_stat("kills") : vmstat_oom_kill();
-}
-
-/*
- * Stop after @nkills kills; @oomx_only: count oomx's kills only (memcg OOM
- * kills move vmstat too).
- */
-static inline int oom_trigger_until(size_t mb, long timeout_ms, bool oomx_only,
-				    long nkills)
+/* Wait up to @timeout_ms for child @pid; its exit code, or -1 (killed). */
+static inline int wait_child(pid_t pid, long timeout_ms)
 {
 	long deadline = oomx_now_ms() + timeout_ms;
 	int status;
-	pid_t pid = fork();
 
-	if (pid == 0) {
-		long kills = kill_count(oomx_only);
-		size_t i;
-		char *p;
-
-		if (set_oom_score_adj(0, -1000))
-			_exit(2);
-		p = mmap(NULL, mb * MB, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (p == MAP_FAILED)
-			_exit(3);
-		for (i = 0; i < mb; i++) {
-			touch_mem(p + i * MB, MB);
-			if (kill_count(oomx_only) - kills >= nkills)
-				_exit(0);
-		}
-		_exit(5);
-	}
 	if (pid < 0)
 		return -1;
 	while (oomx_now_ms() < deadline) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-
-		if (r == pid)
-			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) :
+						   128 + WTERMSIG(status);
 		oomx_sleep_ms(20);
 	}
 	kill(pid, SIGKILL);
@@ -404,32 +581,59 @@ static inline int oom_trigger_until(size_t mb, long timeout_ms, bool oomx_only,
 	return -1;
 }
 
-static inline int oom_trigger(size_t mb, long timeout_ms)
-{
-	return oom_trigger_until(mb, timeout_ms, false, 1);
-}
+/* When a forced OOM has done its work: a number of kills, or one death. */
+struct oom_stop {
+	long nkills;		/* /proc/vmstat oom_kill moved this much */
+	pid_t victim;		/* or: this process is dead */
+};
 
 /*
- * Put @pid in cgroup @cg, created if need be, allowed 1 ms of CPU a
- * second: a victim there cannot run its exit path in any useful time.
+ * Force OOMs in cgroup @cg (NULL: none): a child marked -1000 (never the
+ * victim) touches up to @mb MiB, a MiB at a time, and stops as soon as
+ * @stop holds.  The fault that hit the OOM returns only once memory is
+ * back, so only the OOMs needed are forced.  Returns 0 when @stop held,
+ * 5 when @mb was allocated without it, -1 on timeout.
  */
-static inline int throttle_in(const char *cg, pid_t pid)
+static inline int oom_trigger_stop(const char *cg, size_t mb,
+				   struct oom_stop stop, long timeout_ms)
 {
-	char path[256], buf[32];
+	pid_t pid = fork();
 
-	mkdir(cg, 0755);
-	snprintf(path, sizeof(path), "%s/cpu.max", cg);
-	if (oomx_write_file(path, "1000 1000000"))
-		return -1;
-	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
-	snprintf(buf, sizeof(buf), "%d", pid);
-	return oomx_write_file(path, buf);
+	if (pid == 0) {
+		long kills = vmstat_oom_kill();
+		size_t i;
+		char *p;
+
+		if ((cg && cg_join(cg, 0)) || set_oom_score_adj(0, -1000))
+			_exit(2);
+		p = mmap(NULL, mb * MB, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			_exit(3);
+		for (i = 0; i < mb; i++) {
+			touch_mem(p + i * MB, MB);
+			if (stop.victim > 0 ? !pid_alive(stop.victim) :
+			    vmstat_oom_kill() - kills >= stop.nkills)
+				_exit(0);
+		}
+		_exit(5);
+	}
+	return wait_child(pid, timeout_ms);
 }
 
-/* MiB the next allocation can take before the kernel must reclaim hard. */
-static inline long avail_mb(void)
+static inline int oom_trigger_in(const char *cg, size_t mb, long nkills,
+				 long timeout_ms)
 {
-	return meminfo_kb("MemAvailable:") / 1024;
+	return oom_trigger_stop(cg, mb, (struct oom_stop){ .nkills = nkills },
+				timeout_ms);
+}
+
+/* For scenes where other OOMs (another cgroup's) move /proc/vmstat too. */
+static inline int oom_trigger_until_dead(const char *cg, size_t mb,
+					 pid_t victim, long timeout_ms)
+{
+	return oom_trigger_stop(cg, mb, (struct oom_stop){ .victim = victim },
+				timeout_ms);
 }
 
 #endif /* OOMX_UTIL_H */
