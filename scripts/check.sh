@@ -26,8 +26,9 @@ checkpatch)
 	cp="$2/scripts/checkpatch.pl"
 	[ -f "$cp" ] || die "no checkpatch.pl in $2"
 	cd "$top"
-	# The selftests follow the kselftest harness's userspace idiom.
-	files=$(c_files | grep -v '^selftests/')
+	# The user-space selftests follow the kselftest harness's idiom; their
+	# kernel module (selftests/kmod) is kernel code and is checked.
+	files=$(c_files | grep -vE '^selftests/[^/]+$')
 	out=$(perl "$cp" --no-tree --strict --terse --show-types \
 		--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES -f $files 2>&1)
 	rc=$?

@@ -1,16 +1,17 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# The demo inside the guest: load oomx, start three hogs, force one global
-# OOM with an allocator that is never a candidate (-1000), show what oomx
-# decided and why.
+# The demo inside the guest: load oomx with policy=largest, start three
+# hogs (the smallest at oom_score_adj 500, which the kernel's classic
+# policy would kill), force one global OOM with an allocator that is never
+# a candidate (-1000), and show what the kernel did with oomx's choice.
 set -e
 say() { printf '\n==> %s\n' "$*"; }
 
-say "insmod oomx.ko on $(uname -r)"
-insmod /lib/oomx/oomx.ko
+say "insmod oomx.ko policy=largest on $(uname -r)"
+insmod /lib/oomx/oomx.ko policy=largest
 dmesg | grep 'oomx:' | tail -n 1
 for p in /sys/module/oomx/parameters/*; do
-	printf '  %-18s %s\n' "${p##*/}" "$(cat "$p")"
+	printf '  %-24s %s\n' "${p##*/}" "$(cat "$p")"
 done
 
 avail=$(awk '/MemAvailable/ {print int($2 / 1024)}' /proc/meminfo)
@@ -18,22 +19,22 @@ say "MemAvailable ${avail} MiB; starting hogs of 35%, 20% and 10% (the 10% one a
 /lib/oomx/hog $((avail * 35 / 100)) 0 & big=$!
 /lib/oomx/hog $((avail * 20 / 100)) 0 & mid=$!
 /lib/oomx/hog $((avail * 10 / 100)) 500 & small=$!
-sleep 1
-
 for pid in $big $mid $small; do
 	while ! grep -q '^VmRSS' /proc/$pid/status 2>/dev/null; do sleep 0.2; done
 done
 sleep 2
-printf '  pid %-5s oom_score %s\n' $big "$(cat /proc/$big/oom_score)" \
-	$mid "$(cat /proc/$mid/oom_score)" $small "$(cat /proc/$small/oom_score)"
+printf '  pid %-5s %-28s oom_score %s\n' $big "35%" "$(cat /proc/$big/oom_score)" \
+	$mid "20%" "$(cat /proc/$mid/oom_score)" \
+	$small "10%, oom_score_adj 500" "$(cat /proc/$small/oom_score)"
+echo "  (oom_score is the kernel's classic score: classic would kill pid $small)"
 
 left=$(awk '/MemAvailable/ {print int($2 / 1024)}' /proc/meminfo)
 say "allocating $((left + avail / 20)) MiB at oom_score_adj -1000: one global OOM"
 /lib/oomx/hog $((left + avail / 20)) -1000 --exit
 sleep 1
 
-say "kernel log"
-dmesg | grep -E 'invoked oom-killer|oom-kill:|Out of memory|oom_reaper|oomx:' | sed 's/^/  /'
+say "kernel log: the kernel's own report, oomx's reasons, oomx's reaper"
+dmesg | grep -E 'invoked oom-killer|oom-kill:|Out of memory|oomx: (event|reaped)' | sed 's/^/  /'
 
 say "who is left"
 for pid in $big $mid $small; do
@@ -45,10 +46,10 @@ for pid in $big $mid $small; do
 done
 
 say "/sys/kernel/debug/oomx/decisions"
-sed 's/ top=/\n    top=/; s/ sharers=/\n    sharers=/; s/^/  /' /sys/kernel/debug/oomx/decisions
+sed 's/ victim=/\n    victim=/; s/ top=/\n    top=/; s/ victims=/\n    victims=/; s/ reap=/\n    reap=/; s/ window_ms=/\n    window_ms=/; s/^/  /' /sys/kernel/debug/oomx/decisions
 say "/sys/kernel/debug/oomx/stats (non-zero)"
 awk '$2 != 0 {print "  " $0}' /sys/kernel/debug/oomx/stats
 say "/proc/vmstat oom_kill: $(awk '/^oom_kill / {print $2}' /proc/vmstat)"
-kill $mid $small 2>/dev/null || true
+kill $mid $small $big 2>/dev/null || true
 rmmod oomx
 echo "DEMO-OK"

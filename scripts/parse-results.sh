@@ -41,6 +41,9 @@ for t in "$@"; do
 done
 
 if [ "$guest" = debug ]; then
+	# The judge fails the guest on any report; this proves a scan ran.
+	grep -q '^### kmemleak scanned' "$results" ||
+		echo "not ok - $guest kmemleak: no scan at the end of the run"
 	if ! grep -q '^### END kunit rc=0' "$results"; then
 		echo "not ok - $guest kunit: oomx_kunit.ko did not load"
 	fi

@@ -4,7 +4,8 @@
 #   qemu-run.sh KERNEL INITRD MODE LOGDIR [TIMEOUT_S]
 # Writes LOGDIR/console.log (kernel) and LOGDIR/results.log (tests).
 # Exit 0 only if the guest wrote OOMX-GUEST-DONE and the kernel log holds
-# no WARNING, BUG, Oops, panic, lockdep or might_sleep splat.
+# no WARNING, BUG (KASAN's included), Oops, panic, lockdep, might_sleep or
+# kmemleak report.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -54,7 +55,7 @@ if ! grep -q '^OOMX-GUEST-DONE' "$results"; then
 	echo "guest never reported completion" >&2
 	fail=1
 fi
-splat='WARNING:|BUG:|Oops|Kernel panic|general protection fault|possible circular locking|possible recursive locking|inconsistent lock state|DEADLOCK|sleeping function called from invalid context|UBSAN:|KASAN:|soft lockup|blocked for more than|RCU detected stall|rcu_sched self-detected'
+splat='WARNING:|BUG:|Oops|Kernel panic|unreferenced object|suspected memory leak|general protection fault|possible circular locking|possible recursive locking|inconsistent lock state|DEADLOCK|sleeping function called from invalid context|UBSAN:|KASAN:|soft lockup|blocked for more than|RCU detected stall|rcu_sched self-detected'
 if grep -Eq "$splat" "$console"; then
 	echo "kernel splat in $console:" >&2
 	grep -E -m 5 -A 8 "$splat" "$console" >&2

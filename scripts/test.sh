@@ -78,18 +78,19 @@ build_one() { # name kdir [make args]: copy the tree and build with -Werror
 	shift 2
 	mkdir -p "$out"
 	rsync -a --delete --exclude .git "$top/" "$out/"
-	make -C "$out" KDIR="$kdir" OOMX_EXTRA_CFLAGS=-Werror "$@" modules > "$out/build.log" 2>&1 ||
-		{ cat "$out/build.log"; return 1; }
+	{ make -C "$out" KDIR="$kdir" OOMX_EXTRA_CFLAGS=-Werror "$@" modules &&
+	  make -C "$kdir" M="$out/selftests/kmod" KCFLAGS=-Werror "$@" modules; } \
+		> "$out/build.log" 2>&1 || { cat "$out/build.log"; return 1; }
 	if grep -E 'warning:|WARNING:' "$out/build.log"; then
 		return 1
 	fi
-	[ -f "$out/oomx.ko" ]
+	[ -f "$out/oomx.ko" ] && [ -f "$out/selftests/kmod/oomx_test.ko" ]
 }
 
 phase_start build
 for t in "${targets[@]}"; do
 	set -- $t
-	check "build oomx.ko -Werror against $1 ($2)" build_one "$1" "$2"
+	check "build oomx.ko and oomx_test.ko -Werror against $1 ($2)" build_one "$1" "$2"
 done
 for t in "arm64-6.1 ${K_arm64_6_1_KDIR:-/nonexistent}" "arm64-6.12 ${K_arm64_6_12_KDIR:-/nonexistent}"; do
 	set -- $t
@@ -143,7 +144,7 @@ run_guest() { # name image
 	fi
 	mods="$dir/mods"
 	mkdir -p "$mods"
-	cp "$OOMX_CACHE/build/$name/oomx.ko" "$mods/"
+	cp "$OOMX_CACHE/build/$name/oomx.ko" "$OOMX_CACHE/build/$name/selftests/kmod/oomx_test.ko" "$mods/"
 	[ "$name" = debug ] && cp "$OOMX_CACHE/build/$name/oomx_kunit.ko" "$mods/" 2>/dev/null
 	if ! OOMX_BUSYBOX=$bb "$here/initramfs.sh" "$dir/initrd.gz" "$mods" "${gtests[@]}"; then
 		echo "not ok - guest $name: initramfs" >> "$dir/tap"
@@ -152,7 +153,9 @@ run_guest() { # name image
 	t0=$(date +%s)
 	# arm64 under TCG is slow: its oom_test runs the oomx variant (the
 	# dry_run variant's logic is architecture-independent, run on x86).
-	if OOMX_ARCH=$arch OOMX_CMDLINE="$([ $arch = arm64 ] && echo oomx.oom_variant=oomx)" \
+	# KASAN's shadow and kmemleak's pool need room on the debug kernel.
+	if OOMX_ARCH=$arch OOMX_CMDLINE="$([ $arch = arm64 ] && echo oomx.oom_variant=memcg)" \
+		OOMX_GUEST_MEM=$([ "$name" = debug ] && echo 1024 || echo 512) \
 		"$here/qemu-run.sh" "$image" "$dir/initrd.gz" test "$dir" \
 		"${OOMX_GUEST_TIMEOUT:-1200}" > "$dir/judge.log" 2>&1; then
 		echo "ok - guest $name: boots, runs every test, reports, no kernel splat" >> "$dir/tap"
