@@ -1,49 +1,41 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * oomx benchmarks, run inside a guest by scripts/bench.sh.  Every figure
- * is a ratio against the stock killer measured in the same boot.
+ * is set against the stock kernel measured in the same boot, as a ratio,
+ * min/median/max over the repeats.
  *
- *   oomx_bench score N REPEAT
- *     N filler processes; REPEAT global OOMs with oomx in dry_run, so the
- *     same event is scored by oomx (record scan_ns) and by the stock
- *     killer (record stock_select_ns: notifier return -> oom_kill_process).
- *   oomx_bench overhead REPEAT
- *     page-fault and MAP_POPULATE allocation throughput with oomx loaded
- *     and idle against oomx not loaded, alternating A/B rounds; the same
- *     while another process keeps memcg reclaim running (memory.reclaim),
- *     which keeps oomx's probes firing; and the cost of one probe hit.
+ *   oomx_bench select N REPEAT
+ *     N filler processes.  Each round forces one global OOM with oomx's
+ *     per-candidate hook off (disable_hooks=oom_badness: the kernel's own
+ *     selection alone, timed by the same probes) and one with it on
+ *     (policy=largest), in alternating order.  Both records give the time
+ *     from out_of_memory() to the kernel's decision (decide_us); what
+ *     oomx adds is the difference, per OOM and per candidate.
  *   oomx_bench stall exit|stuck REPEAT
- *     the longest single page-fault stall of the allocator that hit the
- *     OOM, i.e. OOM -> victim's memory back, with the stock killer alone
- *     (oomx not loaded) and with oomx; "stuck" puts the victim in a cgroup
- *     allowed 1 ms of CPU a second, so only a reaper gets memory back.
+ *     OOM to the victim's memory being back, seen by the allocator that
+ *     hit the OOM (its longest page-fault stall), with oomx not loaded
+ *     and loaded with its defaults.  "stuck": the victim sleeps in D state
+ *     (oomx_test.ko), where SIGKILL cannot reach it; only a reaper brings
+ *     its memory back.
+ *   oomx_bench reaprate REPEAT
+ *     oomx's reaper unmapping a stuck victim (record: reaped_kb, zap_us)
+ *     against munmap() of a mapping of the same size in this process.
+ *   oomx_bench overhead REPEAT
+ *     page-fault and MAP_POPULATE throughput with oomx loaded and idle
+ *     against not loaded, alternating; the same under steady memcg
+ *     reclaim (memory.reclaim), which keeps oomx's reclaim probes firing.
  */
 #include "../selftests/oomx_util.h"
 
-/*
- * A victim must be big enough that its 1 ms CPU slices (stuck case) free
- * well under what the allocator overshoots by, or it is not stuck; and
- * the overshoot must leave the victim's whole memory a wide margin over
- * watermarks, or a second kill follows.  Half, as in selftests/oom_test.
- */
 #define VICTIM_MB	160
 #define OVERSHOOT_MB	(VICTIM_MB / 2)
-#define SLOW_CG		"/sys/fs/cgroup/oomx-bench-slow"
+#define DSLEEP		"/sys/module/oomx_test/parameters/dsleep_ms"
 
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 
 	return x < y ? -1 : x > y;
-}
-
-/* Pages per second to thousands, in place, for printing. */
-static void to_thousands(double *v, int n)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		v[i] /= 1000;
 }
 
 static double median(double *v, int n)
@@ -54,28 +46,36 @@ static double median(double *v, int n)
 
 static void report(const char *what, const char *unit, double *v, int n)
 {
-	double med = median(v, n);
+	double med;
 
-	const char *fmt = strcmp(unit, "x") ?
-		"%-40s min %10.1f  median %10.1f  max %10.1f %s (n=%d)\n" :
-		"%-40s min %10.3f  median %10.3f  max %10.3f %s (n=%d)\n";
-
-	printf(fmt, what, v[0], med, v[n - 1], unit, n);
+	if (n <= 0) {
+		printf("%-46s no samples\n", what);
+		return;
+	}
+	med = median(v, n);
+	printf("%-46s min %10.3f  median %10.3f  max %10.3f %s (n=%d)\n",
+	       what, v[0], med, v[n - 1], unit, n);
 }
 
-/* "PREFIX: A", "PREFIX: B" and "PREFIX: ratio" lines for one comparison. */
-static void report_pair(const char *prefix, const char *unit,
-			const char *a_name, double *a, const char *b_name,
-			double *b, const char *ratio_name, double *ratio, int n)
+/* "PREFIX: NAME" as the line's label. */
+static void report_as(const char *prefix, const char *name, const char *unit,
+		      double *v, int n)
 {
 	char what[96];
 
-	snprintf(what, sizeof(what), "%s: %s", prefix, a_name);
-	report(what, unit, a, n);
-	snprintf(what, sizeof(what), "%s: %s", prefix, b_name);
-	report(what, unit, b, n);
-	snprintf(what, sizeof(what), "%s: %s", prefix, ratio_name);
-	report(what, "x", ratio, n);
+	snprintf(what, sizeof(what), "%s: %s", prefix, name);
+	report(what, unit, v, n);
+}
+
+static double *samples(int n)
+{
+	double *v = calloc(n, sizeof(double));
+
+	if (!v) {
+		perror("calloc");
+		exit(1);
+	}
+	return v;
 }
 
 static int filler_fn(void *arg)
@@ -111,7 +111,73 @@ static struct hog ballast(long leave_mb)
 {
 	long mb = avail_mb() - leave_mb;
 
-	return hog_start(mb > 0 ? mb : 1, -1000, HOG_PLAIN);
+	return hog_start(NULL, mb > 0 ? mb : 1, -1000, HOG_PLAIN);
+}
+
+/* One global OOM that kills a fresh victim; its record's @key, in us. */
+static long one_oom(const char *key)
+{
+	struct hog v = hog_start(NULL, VICTIM_MB, 0, HOG_PLAIN);
+	long val;
+
+	if (oom_trigger_in(NULL, avail_mb() + VICTIM_MB / 2, 1, 120000)) {
+		fprintf(stderr, "oom trigger failed\n");
+		exit(1);
+	}
+	hog_stop(&v);
+	reap_children();
+	val = oomx_field_long(oomx_last_decision(), key);
+	oomx_sleep_ms(200);
+	return val;
+}
+
+static int bench_select(int n, int repeat)
+{
+	double *stock = samples(repeat), *ox = samples(repeat);
+	double *ratio = samples(repeat), *per = samples(repeat);
+	struct hog b;
+	int i, got = 0;
+	char what[64];
+
+	start_fillers(n);
+	oomx_sleep_ms(500);
+	b = ballast(VICTIM_MB * 3);
+	for (i = 0; i < repeat; i++) {
+		long s = -1, o = -1;
+		int k;
+
+		/* Alternate which goes first, so drift cancels out. */
+		for (k = 0; k < 2; k++) {
+			bool with = (i + k) % 2;
+
+			if (oomx_loaded())
+				oomx_unload();
+			if (oomx_load(with ? "policy=largest" :
+				      "disable_hooks=oom_badness")) {
+				perror("load oomx");
+				return 1;
+			}
+			if (with)
+				o = one_oom("decide_us");
+			else
+				s = one_oom("decide_us");
+		}
+		if (s <= 0 || o <= 0)
+			continue;
+		stock[got] = s;
+		ox[got] = o;
+		ratio[got] = (double)(o - s) / s;
+		per[got] = (o - s) * 1000.0 / n;
+		got++;
+	}
+	oomx_unload();
+	hog_stop(&b);
+	snprintf(what, sizeof(what), "select %5d tasks", n);
+	report_as(what, "stock selection", "us", stock, got);
+	report_as(what, "with oomx's policy", "us", ox, got);
+	report_as(what, "oomx added / stock", "x", ratio, got);
+	report_as(what, "added per candidate", "ns", per, got);
+	return 0;
 }
 
 /* Allocate @mb MiB at -1000 and return the longest page-touch stall (ms). */
@@ -157,59 +223,26 @@ static double alloc_stall_ms(size_t mb)
 	return worst;
 }
 
-static long record_ns(const char *key)
+/*
+ * A victim that sleeps in D state, 4 s at a time (longer than the stock
+ * reaper takes to start, 2 s): SIGKILL waits for it.
+ */
+static void stuck_idle(void *arg)
 {
-	const char *v = oomx_field(oomx_last_decision(), key);
-
-	return *v && *v != '-' ? strtol(v, NULL, 10) : -1;
+	(void)arg;
+	oomx_write_file(DSLEEP, "4000");
 }
 
-static int bench_score(int n, int repeat)
+static const struct hog_opts stuck_opts = { .idle = stuck_idle };
+
+static struct hog start_victim(bool stuck)
 {
-	double *ox = calloc(repeat, sizeof(double));
-	double *st = calloc(repeat, sizeof(double));
-	double *ratio = calloc(repeat, sizeof(double));
-	struct hog b, v;
-	int i, got = 0;
-	char what[64];
+	struct hog v = hog_start_opts(NULL, VICTIM_MB, 0, HOG_PLAIN,
+				      stuck ? &stuck_opts : NULL);
 
-	start_fillers(n);
-	oomx_sleep_ms(500);
-	b = ballast(VICTIM_MB * 3);
-	if (oomx_load("dry_run=1")) {
-		perror("load oomx");
-		return 1;
-	}
-	for (i = 0; i < repeat; i++) {
-		long a, s;
-
-		v = hog_start(VICTIM_MB, 0, HOG_PLAIN);
-		if (oom_trigger(avail_mb() + VICTIM_MB / 2, 120000)) {
-			fprintf(stderr, "oom trigger failed\n");
-			return 1;
-		}
-		hog_stop(&v);
-		reap_children();
-		a = record_ns("scan_ns");
-		s = record_ns("stock_select_ns");
-		if (a <= 0 || s <= 0)
-			continue;
-		ox[got] = a / 1e3;
-		st[got] = s / 1e3;
-		ratio[got] = (double)a / s;
-		got++;
-		oomx_sleep_ms(200);
-	}
-	oomx_unload();
-	hog_stop(&b);
-	if (!got) {
-		fprintf(stderr, "no timed OOM events\n");
-		return 1;
-	}
-	snprintf(what, sizeof(what), "score %5d tasks", n);
-	report_pair(what, "us", "oomx scan", ox, "stock select", st,
-		    "ratio oomx/stock", ratio, got);
-	return 0;
+	if (stuck)
+		oomx_sleep_ms(100);	/* into its sleep */
+	return v;
 }
 
 static int stall_runs(bool stuck, int repeat, double *out)
@@ -218,15 +251,10 @@ static int stall_runs(bool stuck, int repeat, double *out)
 	int i;
 
 	for (i = 0; i < repeat; i++) {
-		v = hog_start(VICTIM_MB, 0, HOG_PLAIN);
-		if (stuck && throttle_in(SLOW_CG, v.pid))
-			return -1;
+		v = start_victim(stuck);
 		out[i] = alloc_stall_ms(avail_mb() + OVERSHOOT_MB);
-		oomx_write_file(SLOW_CG "/cpu.max", "max 100000");
-		hog_stop(&v);
+		hog_stop(&v);	/* waits out the victim's sleep */
 		reap_children();
-		/* A fresh cgroup each run: a reused one did not hold the next victim. */
-		rmdir(SLOW_CG);
 		if (out[i] < 0)
 			return -1;
 		oomx_sleep_ms(300);
@@ -237,10 +265,10 @@ static int stall_runs(bool stuck, int repeat, double *out)
 
 static int bench_stall(bool stuck, int repeat)
 {
-	double *stock = calloc(repeat, sizeof(double));
-	double *ox = calloc(repeat, sizeof(double));
+	double *stock = samples(repeat), *ox = samples(repeat);
+	const char *what = stuck ? "OOM to memory back, stuck victim" :
+				   "OOM to memory back, exiting victim";
 	double ms, mo;
-	char what[64];
 
 	if (oomx_loaded())
 		oomx_unload();
@@ -251,15 +279,69 @@ static int bench_stall(bool stuck, int repeat)
 	if (stall_runs(stuck, repeat, ox))
 		return 1;
 	oomx_unload();
-	snprintf(what, sizeof(what), "OOM stall, %s victim: stock", stuck ? "stuck" : "exiting");
-	report(what, "ms", stock, repeat);
-	snprintf(what, sizeof(what), "OOM stall, %s victim: oomx", stuck ? "stuck" : "exiting");
-	report(what, "ms", ox, repeat);
+	report_as(what, "stock", "ms", stock, repeat);
+	report_as(what, "oomx", "ms", ox, repeat);
 	ms = median(stock, repeat);
 	mo = median(ox, repeat);
-	printf("%-40s %.3f (oomx median / stock median)\n",
-	       stuck ? "OOM stall ratio, stuck victim" : "OOM stall ratio, exiting victim",
+	printf("%s: ratio %.3f (oomx median / stock median)\n", what,
 	       ms > 0 ? mo / ms : 0);
+	return 0;
+}
+
+/* Microseconds to munmap() @mb MiB of touched anonymous memory. */
+static double munmap_us(size_t mb)
+{
+	struct timespec a, b;
+	char *p = mmap(NULL, mb * MB, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return -1;
+	touch_mem(p, mb * MB);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	munmap(p, mb * MB);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	return (b.tv_sec - a.tv_sec) * 1e6 + (b.tv_nsec - a.tv_nsec) / 1e3;
+}
+
+static int bench_reaprate(int repeat)
+{
+	double *reap = samples(repeat), *unmap = samples(repeat);
+	double *ratio = samples(repeat);
+	struct hog b, v;
+	int i, got = 0;
+
+	if (oomx_loaded())
+		oomx_unload();
+	if (oomx_load(NULL))
+		return 1;
+	b = ballast(VICTIM_MB * 3);
+	for (i = 0; i < repeat; i++) {
+		const char *rec;
+		double kb, us, mu;
+
+		v = start_victim(true);
+		if (oom_trigger_in(NULL, avail_mb() + OVERSHOOT_MB, 1, 120000))
+			return 1;
+		rec = oomx_settled_decision(10000);
+		kb = oomx_field_long(rec, "reaped_kb");
+		us = oomx_field_long(rec, "zap_us");
+		hog_stop(&v);
+		reap_children();
+		mu = munmap_us(VICTIM_MB);
+		if (kb <= 0 || us <= 0 || mu <= 0)
+			continue;
+		reap[got] = kb / 1024.0 / 1024.0 / (us / 1e6);
+		unmap[got] = VICTIM_MB / 1024.0 / (mu / 1e6);
+		ratio[got] = reap[got] / unmap[got];
+		got++;
+		oomx_sleep_ms(300);
+	}
+	oomx_unload();
+	hog_stop(&b);
+	report("reaper unmap rate", "GiB/s", reap, got);
+	report("munmap() of the same size", "GiB/s", unmap, got);
+	report("reaper / munmap", "x", ratio, got);
 	return 0;
 }
 
@@ -309,45 +391,15 @@ static void stop_reclaimer(pid_t pid)
 	rmdir(RECLAIM_CG);
 }
 
-/* Nanoseconds per memory.reclaim write on an empty cgroup. */
-static double reclaim_write_ns(int n)
-{
-	struct timespec a, b;
-	int i;
-
-	mkdir(RECLAIM_CG, 0755);
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	for (i = 0; i < n; i++)
-		oomx_write_file(RECLAIM_CG "/memory.reclaim", "1M");
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	rmdir(RECLAIM_CG);
-	return ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / n;
-}
-
-static long reclaim_count(void)
-{
-	static char buf[65536];
-	char *p;
-
-	if (oomx_read_file(OOMX_DEBUGFS "reclaim", buf, sizeof(buf)))
-		return -1;
-	p = strstr(buf, "memcg_reclaim count=");
-	return p ? strtol(p + strlen("memcg_reclaim count="), NULL, 10) : -1;
-}
-
 static int overhead_pair(const char *what, int repeat, bool populate,
 			 bool reclaim)
 {
-	double *ratio = calloc(repeat, sizeof(double));
-	double *off = calloc(repeat, sizeof(double));
-	double *on = calloc(repeat, sizeof(double));
+	double *ratio = samples(repeat), *off = samples(repeat);
+	double *on = samples(repeat);
 	pid_t rec = reclaim ? start_reclaimer() : 0;
-	int i;
+	int i, k;
 
-	/* Alternate which runs first, so drift within a round cancels out. */
 	for (i = 0; i < repeat; i++) {
-		int k;
-
 		for (k = 0; k < 2; k++) {
 			bool load = (i + k) % 2;
 
@@ -355,61 +407,41 @@ static int overhead_pair(const char *what, int repeat, bool populate,
 				return 1;
 			if (!load && oomx_loaded())
 				oomx_unload();
-			(load ? on : off)[i] = fault_rate(1000, populate);
+			(load ? on : off)[i] = fault_rate(1000, populate) / 1000;
 		}
 		ratio[i] = off[i] > 0 ? on[i] / off[i] : 0;
 	}
 	oomx_unload();
 	if (reclaim)
 		stop_reclaimer(rec);
-	to_thousands(off, repeat);
-	to_thousands(on, repeat);
-	report_pair(what, "kpg/s", "not loaded", off, "oomx loaded", on,
-		    "ratio loaded/not", ratio, repeat);
+	report_as(what, "not loaded", "kpg/s", off, repeat);
+	report_as(what, "oomx loaded", "kpg/s", on, repeat);
+	report_as(what, "loaded / not", "x", ratio, repeat);
 	return 0;
 }
 
 static int bench_overhead(int repeat)
 {
-	double base, with;
-	long c0, hits;
-	int n = 200;
-
-	if (overhead_pair("page faults, idle", repeat, false, false) ||
-	    overhead_pair("MAP_POPULATE allocs, idle", repeat, true, false) ||
-	    overhead_pair("page faults, steady reclaim", repeat, false, true))
-		return 1;
-
-	/* One probe hit: memory.reclaim writes with and without the probes. */
-	if (oomx_loaded())
-		oomx_unload();
-	reclaim_write_ns(n / 4);
-	base = reclaim_write_ns(n);
-	if (oomx_load(NULL))
-		return 1;
-	c0 = reclaim_count();
-	with = reclaim_write_ns(n);
-	hits = reclaim_count() - c0;
-	oomx_unload();
-	if (hits > 0)
-		printf("%-40s %.0f ns (%.0f ns/write without, %.0f with, %.1f hits/write)\n",
-		       "probe hit (kretprobe entry+return)",
-		       (with - base) * n / hits, base, with, (double)hits / n);
-	return 0;
+	return overhead_pair("page faults, idle", repeat, false, false) ||
+	       overhead_pair("MAP_POPULATE allocs, idle", repeat, true, false) ||
+	       overhead_pair("page faults, steady reclaim", repeat, false, true);
 }
 
 int main(int argc, char **argv)
 {
 	/* Only the hogs we start are candidates, never the benchmark. */
 	set_oom_score_adj(0, -1000);
-	if (argc == 3 && !strcmp(argv[1], "overhead"))
-		return bench_overhead(atoi(argv[2]));
-	if (argc == 4 && !strcmp(argv[1], "score"))
-		return bench_score(atoi(argv[2]), atoi(argv[3]));
+	if (argc == 4 && !strcmp(argv[1], "select"))
+		return bench_select(atoi(argv[2]), atoi(argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "stall"))
 		return bench_stall(!strcmp(argv[2], "stuck"), atoi(argv[3]));
-	fprintf(stderr, "usage: oomx_bench score N REPEAT\n"
+	if (argc == 3 && !strcmp(argv[1], "reaprate"))
+		return bench_reaprate(atoi(argv[2]));
+	if (argc == 3 && !strcmp(argv[1], "overhead"))
+		return bench_overhead(atoi(argv[2]));
+	fprintf(stderr, "usage: oomx_bench select N REPEAT\n"
 			"       oomx_bench stall exit|stuck REPEAT\n"
+			"       oomx_bench reaprate REPEAT\n"
 			"       oomx_bench overhead REPEAT\n");
 	return 2;
 }
