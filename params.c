@@ -23,8 +23,9 @@ bool oomx_enabled = true;
 bool oomx_dry_run;
 enum oomx_policy oomx_policy = OOMX_POLICY_CLASSIC;
 unsigned int oomx_reap_delay_ms = 2000;
-unsigned int oomx_reap_verified_delay_ms;
+unsigned int oomx_reap_verified_delay_ms = 50;
 unsigned int oomx_top_candidates = 5;
+bool oomx_score_all;
 
 /*
  * Arming and disarming the probes (enabled) is serialised here, and
@@ -39,14 +40,11 @@ static int oomx_vlen(const char *val)
 	return (int)strcspn(val, "\n");
 }
 
-static int oomx_parse_bool(const char *val, const struct kernel_param *kp,
+static int oomx_param_bool(const char *val, const struct kernel_param *kp,
 			   bool *out)
 {
-	struct kernel_param tmp = *kp;
-
-	tmp.arg = out;
-	if (param_set_bool(val, &tmp)) {
-		pr_err("%s: '%.*s' is not a boolean (use 0/1, y/n); keeping %d\n",
+	if (oomx_parse_bool(val, out)) {
+		pr_err("%s: '%.*s' is not a boolean (use 0/1, y/n, on/off); keeping %d\n",
 		       kp->name, oomx_vlen(val), val, *(bool *)kp->arg);
 		return -EINVAL;
 	}
@@ -57,7 +55,7 @@ static int oomx_set_enabled(const char *val, const struct kernel_param *kp)
 {
 	bool v;
 
-	if (oomx_parse_bool(val, kp, &v))
+	if (oomx_param_bool(val, kp, &v))
 		return -EINVAL;
 	mutex_lock(&oomx_arm_lock);
 	if (oomx_live && v != oomx_enabled) {
@@ -80,7 +78,7 @@ static int oomx_set_bool(const char *val, const struct kernel_param *kp)
 {
 	bool v;
 
-	if (oomx_parse_bool(val, kp, &v))
+	if (oomx_param_bool(val, kp, &v))
 		return -EINVAL;
 	WRITE_ONCE(*(bool *)kp->arg, v);
 	return 0;
@@ -195,7 +193,10 @@ MODULE_PARM_DESC(reap_delay_ms,
 		 "Milliseconds a victim gets to exit before oomx reaps it when its robust futex lists could not be read, 0-60000 (default 2000, the kernel's own delay)");
 OOMX_UINT_PARAM(reap_verified_delay_ms, 0, 60000, oomx_check_verified_delay);
 MODULE_PARM_DESC(reap_verified_delay_ms,
-		 "Milliseconds before oomx reaps a victim whose robust futex lists it read and keeps, 0-reap_delay_ms (default 0)");
+		 "Milliseconds before oomx reaps a victim whose robust futex lists it read and keeps, 0-reap_delay_ms (default 50)");
+module_param_cb(score_all, &oomx_bool_ops, &oomx_score_all, 0644);
+MODULE_PARM_DESC(score_all,
+		 "Score every candidate, for complete records (the top list, what classic would have chosen), at the cost of a return probe each; otherwise only those oomx's policy scores differently from the kernel (default 0; dry_run always scores all)");
 OOMX_UINT_PARAM(top_candidates, 1, OOMX_TOP_MAX, NULL);
 MODULE_PARM_DESC(top_candidates,
 		 "How many best-scored candidates each decision record keeps, 1-16 (default 5)");

@@ -20,7 +20,11 @@ static const char * const oomx_policy_names[OOMX_POLICY_NR] = {
 	[OOMX_POLICY_ADJ_FIRST] = "adj_first",
 };
 
-/* adj_first packs the tier above the memory footprint: 2^44 pages is 64 PiB. */
+/*
+ * adj_first: mem + adj * 2^44, the memory footprint capped below 2^44
+ * pages (64 PiB).  Tiers stay strictly apart, and an adj 0 task scores
+ * its memory: what oom_badness() gives it too.
+ */
 #define OOMX_ADJ_FIRST_SHIFT	44
 #define OOMX_ADJ_FIRST_MEM_MAX	((1UL << OOMX_ADJ_FIRST_SHIFT) - 1)
 
@@ -107,8 +111,7 @@ long oomx_score(const struct oomx_cand *c, enum oomx_policy policy,
 		break;
 	case OOMX_POLICY_ADJ_FIRST:
 		mem = min(c->mem, OOMX_ADJ_FIRST_MEM_MAX);
-		points = ((long)(c->adj - OOMX_SCORE_ADJ_MIN) <<
-			  OOMX_ADJ_FIRST_SHIFT) | (long)mem;
+		points = (long)c->adj * (1L << OOMX_ADJ_FIRST_SHIFT) + (long)mem;
 		break;
 	default:
 		return LONG_MIN;
@@ -116,6 +119,29 @@ long oomx_score(const struct oomx_cand *c, enum oomx_policy policy,
 	if (points == LONG_MIN)
 		return LONG_MIN + 1;
 	return points == LONG_MAX ? LONG_MAX - 1 : points;
+}
+
+/**
+ * oomx_policy_rescores - can @policy give a task another score than the kernel's?
+ * @policy: the policy
+ * @adj: the task's oom_score_adj
+ *
+ * oom_badness() gives memory + adj * totalpages / 1000.  classic is that;
+ * largest and adj_first give an adj 0 task its memory, which is what the
+ * kernel gave it.  Only the others need oomx's score handed back: the
+ * kernel's selection is the same either way, and cheaper.
+ */
+bool oomx_policy_rescores(enum oomx_policy policy, short adj)
+{
+	switch (policy) {
+	case OOMX_POLICY_CLASSIC:
+		return false;
+	case OOMX_POLICY_LARGEST:
+	case OOMX_POLICY_ADJ_FIRST:
+		return adj != 0;
+	default:
+		return true;
+	}
 }
 
 void oomx_sel_init(struct oomx_sel *sel, enum oomx_policy policy,
@@ -160,19 +186,30 @@ static void oomx_top_insert(struct oomx_sel *sel, const struct oomx_cand *c)
  * the kernel takes when oomx hands it the points) and the classic one
  * (->best_classic, what the stock killer would take).
  */
-void oomx_sel_offer(struct oomx_sel *sel, struct oomx_cand *c)
+void oomx_sel_offer(struct oomx_sel *sel, struct oomx_cand *c,
+		    oomx_identify_t identify, const void *ctx)
 {
+	bool best, classic, top;
+
 	sel->nr_seen++;
 	c->points = oomx_score(c, sel->policy, sel->totalpages);
 	if (c->points == LONG_MIN)
 		return;
 	sel->nr_eligible++;
-	if (!sel->have_best || c->classic >= sel->best_classic.classic)
+	classic = !sel->have_best || c->classic >= sel->best_classic.classic;
+	best = !sel->have_best || c->points >= sel->best.points;
+	top = sel->nr_top < sel->top_max ||
+	      c->points > sel->top[sel->nr_top - 1].points;
+	/* Most candidates are kept nowhere: they need no identity. */
+	if ((classic || best || top) && identify)
+		identify(c, ctx);
+	if (classic)
 		sel->best_classic = *c;
-	if (!sel->have_best || c->points >= sel->best.points)
+	if (best)
 		sel->best = *c;
 	sel->have_best = true;
-	oomx_top_insert(sel, c);
+	if (top)
+		oomx_top_insert(sel, c);
 }
 
 /* The whole selection over an array, in the order the kernel would scan. */
@@ -181,7 +218,7 @@ void oomx_select(struct oomx_sel *sel, struct oomx_cand *c, unsigned int n)
 	unsigned int i;
 
 	for (i = 0; i < n; i++)
-		oomx_sel_offer(sel, &c[i]);
+		oomx_sel_offer(sel, &c[i], NULL, NULL);
 }
 
 /**
@@ -427,6 +464,36 @@ int oomx_parse_policy(const char *s, enum oomx_policy *out)
 	for (i = 0; i < OOMX_POLICY_NR; i++) {
 		if (sysfs_streq(s, oomx_policy_names[i])) {
 			*out = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/*
+ * oomx_parse_bool - a whole boolean word, one trailing newline allowed
+ * @s: the value written
+ * @out: the result
+ *
+ * Stricter than kstrtobool(), which reads only the first character and
+ * would take "yes please" or "1000" as true.
+ */
+int oomx_parse_bool(const char *s, bool *out)
+{
+	static const char * const yes[] = { "1", "y", "yes", "on", "true" };
+	static const char * const no[] = { "0", "n", "no", "off", "false" };
+	size_t len = strlen(s);
+	int i;
+
+	if (len && s[len - 1] == '\n')
+		len--;
+	for (i = 0; i < ARRAY_SIZE(yes); i++) {
+		if (len == strlen(yes[i]) && !strncasecmp(s, yes[i], len)) {
+			*out = true;
+			return 0;
+		}
+		if (len == strlen(no[i]) && !strncasecmp(s, no[i], len)) {
+			*out = false;
 			return 0;
 		}
 	}

@@ -54,6 +54,7 @@ unsigned long oomx_mem_from_classic(long points, short adj,
 				    unsigned long totalpages);
 long oomx_score(const struct oomx_cand *c, enum oomx_policy policy,
 		unsigned long totalpages);
+bool oomx_policy_rescores(enum oomx_policy policy, short adj);
 
 #define OOMX_TOP_MAX	16
 
@@ -75,7 +76,11 @@ struct oomx_sel {
 
 void oomx_sel_init(struct oomx_sel *sel, enum oomx_policy policy,
 		   unsigned long totalpages, unsigned int top_max);
-void oomx_sel_offer(struct oomx_sel *sel, struct oomx_cand *c);
+/* Fills the identity (pid, uid, comm) of a candidate the selection keeps. */
+typedef void (*oomx_identify_t)(struct oomx_cand *c, const void *ctx);
+
+void oomx_sel_offer(struct oomx_sel *sel, struct oomx_cand *c,
+		    oomx_identify_t identify, const void *ctx);
 void oomx_select(struct oomx_sel *sel, struct oomx_cand *c, unsigned int n);
 
 /* What one out_of_memory() call came to, from what oomx saw of it. */
@@ -163,6 +168,7 @@ int oomx_robust_walk(const struct oomx_robust_ops *ops, void *ctx,
 
 /* Parameter parsing: 0 or -EINVAL, *out untouched on error. */
 int oomx_parse_policy(const char *s, enum oomx_policy *out);
+int oomx_parse_bool(const char *s, bool *out);
 const char *oomx_policy_name(enum oomx_policy p);
 int oomx_check_reap_delays(unsigned int delay_ms,
 			   unsigned int verified_delay_ms);

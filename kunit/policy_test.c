@@ -67,14 +67,16 @@ static const struct score_case score_cases[] = {
 	  { .mem = 1000, .adj = -1000 }, false, LONG_MIN },
 	{ "largest: huge memory saturates below LONG_MAX", OOMX_POLICY_LARGEST,
 	  { .mem = ULONG_MAX }, false, LONG_MAX - 1 },
-	{ "adj_first: tier above memory", OOMX_POLICY_ADJ_FIRST,
-	  { C(3, 0) }, false, (1000L << 44) | 3 },
+	{ "adj_first: adj 0 scores its memory, as the kernel", OOMX_POLICY_ADJ_FIRST,
+	  { C(3, 0) }, false, 3 },
+	{ "adj_first: +1 is a tier above any memory", OOMX_POLICY_ADJ_FIRST,
+	  { C(3, 1) }, false, (1L << 44) + 3 },
 	{ "adj_first: memory capped below next tier", OOMX_POLICY_ADJ_FIRST,
 	  { .mem = ULONG_MAX, .adj = -999 }, false,
-	  (1L << 44) | ((1L << 44) - 1) },
+	  -999L * (1L << 44) + ((1L << 44) - 1) },
 	{ "adj_first: top tier below LONG_MAX", OOMX_POLICY_ADJ_FIRST,
 	  { .mem = ULONG_MAX, .adj = 1000 }, false,
-	  (2000L << 44) | ((1L << 44) - 1) },
+	  1000L * (1L << 44) + ((1L << 44) - 1) },
 	{ "unknown policy never", OOMX_POLICY_NR, { C(5, 0) }, false, LONG_MIN },
 };
 
@@ -125,6 +127,23 @@ static void classic_roundtrip_test(struct kunit *test)
 			(long)c->mem + (long)c->adj * (long)(c->total / 1000));
 	KUNIT_EXPECT_EQ(test, oomx_mem_from_classic(points, c->adj, c->total),
 			c->mem);
+}
+
+/* Which candidates need oomx's score handed back to the kernel. */
+static void policy_rescores(struct kunit *test)
+{
+	struct oomx_cand c = cand(1, 5000, 0);
+	int p;
+
+	KUNIT_EXPECT_FALSE(test, oomx_policy_rescores(OOMX_POLICY_CLASSIC, 500));
+	KUNIT_EXPECT_FALSE(test, oomx_policy_rescores(OOMX_POLICY_LARGEST, 0));
+	KUNIT_EXPECT_TRUE(test, oomx_policy_rescores(OOMX_POLICY_LARGEST, -1));
+	KUNIT_EXPECT_FALSE(test, oomx_policy_rescores(OOMX_POLICY_ADJ_FIRST, 0));
+	KUNIT_EXPECT_TRUE(test, oomx_policy_rescores(OOMX_POLICY_ADJ_FIRST, 1));
+	/* Where it does not rescore, the kernel's value is the policy's. */
+	for (p = 0; p < OOMX_POLICY_NR; p++)
+		if (!oomx_policy_rescores(p, 0))
+			KUNIT_EXPECT_EQ(test, oomx_score(&c, p, TOTAL), c.classic);
 }
 
 static void classic_edges(struct kunit *test)
@@ -191,7 +210,7 @@ static void select_ties_cost_nothing_once_full(struct kunit *test)
 	oomx_sel_init(sel, OOMX_POLICY_CLASSIC, TOTAL, 3);
 	for (i = 0; i < 1000; i++) {
 		c = cand(1000 + i, 77, 0);
-		oomx_sel_offer(sel, &c);
+		oomx_sel_offer(sel, &c, NULL, NULL);
 	}
 	KUNIT_EXPECT_EQ(test, sel->nr_top, 3U);
 	KUNIT_EXPECT_EQ(test, sel->top[0].pid, 1000);
@@ -665,6 +684,32 @@ static void robust_compat_list(struct kunit *test)
 
 /* ---- parameters ---- */
 
+static void parse_bool(struct kunit *test)
+{
+	static const char * const good_yes[] = { "1", "y", "Y", "yes", "On", "TRUE", "y\n" };
+	static const char * const good_no[] = { "0", "n", "N", "no", "off", "False\n" };
+	static const char * const bad[] = { "", "\n", "2", "10", "yes please", "maybe",
+					    "y\n\n", " y", "nope" };
+	bool v;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(good_yes); i++) {
+		v = false;
+		KUNIT_EXPECT_EQ_MSG(test, oomx_parse_bool(good_yes[i], &v), 0, "%s", good_yes[i]);
+		KUNIT_EXPECT_TRUE_MSG(test, v, "%s", good_yes[i]);
+	}
+	for (i = 0; i < ARRAY_SIZE(good_no); i++) {
+		v = true;
+		KUNIT_EXPECT_EQ_MSG(test, oomx_parse_bool(good_no[i], &v), 0, "%s", good_no[i]);
+		KUNIT_EXPECT_FALSE_MSG(test, v, "%s", good_no[i]);
+	}
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		v = true;
+		KUNIT_EXPECT_EQ_MSG(test, oomx_parse_bool(bad[i], &v), -EINVAL, "%s", bad[i]);
+		KUNIT_EXPECT_TRUE_MSG(test, v, "%s changed the value", bad[i]);
+	}
+}
+
 static void parse_policy(struct kunit *test)
 {
 	enum oomx_policy p = OOMX_POLICY_LARGEST;
@@ -687,6 +732,7 @@ static struct kunit_case oomx_policy_cases[] = {
 	KUNIT_CASE_PARAM(oomx_score_test, score_gen_params),
 	KUNIT_CASE_PARAM(classic_roundtrip_test, classic_gen_params),
 	KUNIT_CASE(classic_edges),
+	KUNIT_CASE(policy_rescores),
 	KUNIT_CASE(select_largest_wins),
 	KUNIT_CASE(select_tie_later_wins),
 	KUNIT_CASE(select_ties_cost_nothing_once_full),
@@ -738,6 +784,7 @@ static struct kunit_suite oomx_reap_suite = {
 
 static struct kunit_case oomx_params_cases[] = {
 	KUNIT_CASE(parse_policy),
+	KUNIT_CASE(parse_bool),
 	{}
 };
 
