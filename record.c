@@ -86,7 +86,14 @@ static void oomx_log_decision(const struct oomx_record *r)
 
 	switch (r->action) {
 	case OOMX_ACT_KILL:
-		if (r->classic.pid == r->choice.pid)
+		/* Only a full scan knows the rest of the field. */
+		if (!r->score_all)
+			pr_info("event %llu (%s%s): killed %d (%s) by policy=%s: points=%ld mem=%lukB oom_score_adj=%d\n",
+				r->seq, kind, path, r->victim.pid,
+				r->victim.comm, oomx_policy_name(r->policy),
+				r->victim.points, r->victim.mem_kb,
+				r->victim.adj);
+		else if (r->classic.pid == r->choice.pid)
 			pr_info("event %llu (%s%s): killed %d (%s) by policy=%s: points=%ld mem=%lukB oom_score_adj=%d, best of %u eligible; classic agrees\n",
 				r->seq, kind, path, r->victim.pid,
 				r->victim.comm, oomx_policy_name(r->policy),
@@ -135,7 +142,9 @@ void oomx_record_event(const struct oomx_event *ev)
 	atomic_long_inc(&oomx_actions[ev->action]);
 	if (ev->action == OOMX_ACT_KILL) {
 		oomx_count(OOMX_C_DECISIONS, 1);
-		if (sel->have_best && sel->best.pid != sel->best_classic.pid)
+		/* Known only when every candidate was scored. */
+		if (ev->score_all && sel->have_best &&
+		    sel->best.pid != sel->best_classic.pid)
 			oomx_count(OOMX_C_POLICY_CHANGED, 1);
 	} else if (ev->action == OOMX_ACT_DRY_RUN && sel->have_best) {
 		oomx_count(sel->best.pid == ev->chosen.pid ?
@@ -155,13 +164,20 @@ void oomx_record_event(const struct oomx_event *ev)
 	r->order = ev->order;
 	r->policy = sel->policy;
 	r->dry_run = ev->dry_run;
+	r->score_all = ev->score_all;
 	r->action = ev->action;
 	r->totalpages = sel->totalpages;
 	r->notifier_freed = ev->notifier_freed;
-	r->nr_seen = sel->nr_seen;
+	r->nr_seen = sel->nr_seen + ev->nr_passed;
 	r->nr_eligible = sel->nr_eligible;
 	r->nr_top = sel->nr_top;
 	r->have_choice = sel->have_best;
+	/*
+	 * The classic choice is known when every candidate was scored, or
+	 * when oomx's policy is classic: then it is the kernel's.
+	 */
+	r->have_classic = ev->score_all ? sel->have_best :
+			  sel->policy == OOMX_POLICY_CLASSIC && ev->reached_kill;
 	if (ev->reached_kill) {
 		/* The scan saw the task the kernel chose: take its parts. */
 		const struct oomx_cand *v = &ev->chosen;
@@ -172,11 +188,27 @@ void oomx_record_event(const struct oomx_event *ev)
 			v = &sel->best_classic;
 		oomx_rec_task(&r->victim, v);
 		r->victim.points = ev->chosen.points;
+		/* Not rescored: the kernel's points are oom_badness()'s. */
+		if (v == &ev->chosen && ev->chosen.points != LONG_MAX) {
+			unsigned long mem;
+
+			mem = oomx_mem_from_classic(ev->chosen.points,
+						    ev->chosen.adj,
+						    sel->totalpages);
+			r->victim.mem_kb = K(mem);
+		}
 	}
-	if (sel->have_best) {
+	if (sel->have_best && (ev->score_all || !ev->reached_kill)) {
 		oomx_rec_task(&r->choice, &sel->best);
-		oomx_rec_task(&r->classic, &sel->best_classic);
+	} else if (ev->reached_kill && !ev->dry_run) {
+		/* oomx's choice is what the kernel chose: it scored by it. */
+		r->choice = r->victim;
+		r->have_choice = true;
 	}
+	if (r->have_classic && ev->score_all)
+		oomx_rec_task(&r->classic, &sel->best_classic);
+	else if (r->have_classic)
+		r->classic = r->victim;
 	for (i = 0; i < sel->nr_top; i++)
 		oomx_rec_task(&r->top[i], &sel->top[i]);
 	r->nr_victims = ev->nr_victims;
@@ -313,11 +345,11 @@ static void oomx_seq_record(struct seq_file *m, const struct oomx_record *r)
 		   r->memcg ? r->memcg_path : "-", r->gfp_mask, r->order,
 		   oomx_policy_name(r->policy), r->dry_run,
 		   oomx_action_name(r->action));
-	seq_printf(m, " totalpages=%lu notifier_freed=%lu seen=%u eligible=%u",
+	seq_printf(m, " totalpages=%lu notifier_freed=%lu seen=%u scored=%u",
 		   r->totalpages, r->notifier_freed, r->nr_seen, r->nr_eligible);
 	oomx_seq_task(m, "victim", &r->victim, killed);
 	oomx_seq_task(m, "choice", &r->choice, r->have_choice);
-	oomx_seq_task(m, "classic", &r->classic, r->have_choice);
+	oomx_seq_task(m, "classic", &r->classic, r->have_classic);
 	seq_puts(m, " top=");
 	for (i = 0; i < r->nr_top; i++) {
 		if (i)

@@ -72,14 +72,26 @@ int oomx_cand_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	d->task = (struct task_struct *)regs_get_kernel_argument(regs, 0);
 	d->totalpages = regs_get_kernel_argument(regs, 1);
 	d->adj = READ_ONCE(d->task->signal->oom_score_adj);
+	ev->sel.totalpages = d->totalpages;
 	if (!ev->t_first_cand_ns)
 		ev->t_first_cand_ns = oomx_now_ns();
+	/*
+	 * The return probe is most of the cost of a candidate: take it only
+	 * where oomx's score can differ from the kernel's, or to record every
+	 * candidate (score_all, dry_run).
+	 */
+	if (!ev->score_all && !oomx_policy_rescores(ev->sel.policy, d->adj)) {
+		ev->nr_passed++;
+		return 1;
+	}
 	return 0;
 }
 
 /* The identity of a task the kernel's scan holds, for the record. */
-static void oomx_cand_identity(struct oomx_cand *c, struct task_struct *p)
+static void oomx_cand_identity(struct oomx_cand *c, const void *task)
 {
+	const struct task_struct *p = task;
+
 	c->pid = p->tgid;
 	c->uid = from_kuid_munged(&init_user_ns, task_uid(p));
 	memcpy(c->comm, p->comm, sizeof(c->comm));
@@ -95,14 +107,11 @@ int oomx_cand_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 
 	if (oomx_event_current() != ev)
 		return 0;
-	ev->sel.totalpages = d->totalpages;
 	c.classic = ret;
 	c.adj = (short)d->adj;
-	if (ret != LONG_MIN) {
+	if (ret != LONG_MIN)
 		c.mem = oomx_mem_from_classic(ret, c.adj, d->totalpages);
-		oomx_cand_identity(&c, d->task);
-	}
-	oomx_sel_offer(&ev->sel, &c);
+	oomx_sel_offer(&ev->sel, &c, oomx_cand_identity, d->task);
 	if (!ev->dry_run && c.points != ret)
 		regs_set_return_value(regs, c.points);
 	return 0;

@@ -48,9 +48,6 @@ static void oomx_commit_work_fn(struct work_struct *work);
 static DECLARE_WORK(oomx_commit_work, oomx_commit_work_fn);
 static DEFINE_MUTEX(oomx_record_lock);	/* one recorder at a time */
 
-/* No out_of_memory() call lasts this long: an older open event is stale. */
-#define OOMX_EVENT_STALE_NS	(30ULL * NSEC_PER_SEC)
-
 /* From the return probe (NMI-safe) to process context. */
 static void oomx_close_irq_work_fn(struct irq_work *iw)
 {
@@ -71,10 +68,12 @@ struct oomx_event *oomx_event_current(void)
 	/* Pairs with the release in oomx_oom_entry(): ev->task is set. */
 	struct oomx_event *ev = smp_load_acquire(&oomx_cur_event);
 
-	if (!ev || ev->task != current)
-		return NULL;
-	/* Its return was missed and the task may be another by now. */
-	if (oomx_now_ns() - ev->t_start_ns > OOMX_EVENT_STALE_NS)
+	/*
+	 * The pid too: an event whose return was missed stays open until
+	 * the next out_of_memory(), and its task_struct may be another
+	 * task's by then.
+	 */
+	if (!ev || ev->task != current || ev->pid != current->pid)
 		return NULL;
 	return ev;
 }
@@ -108,7 +107,8 @@ static void oomx_event_close(struct oomx_event *ev, bool progress,
 	 */
 	ev->scored_all = ev->cand_armed && !unfinished &&
 			 oomx_hook_active(OOMX_HOOK_CANDIDATE) &&
-			 missed == ev->missed_at_start && ev->sel.nr_seen;
+			 missed == ev->missed_at_start &&
+			 ev->sel.nr_seen + ev->nr_passed;
 	if (missed != ev->missed_at_start)
 		oomx_count(OOMX_C_SCORE_MISSES, missed - ev->missed_at_start);
 	f.scored_all = ev->scored_all;
@@ -155,6 +155,7 @@ int oomx_oom_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	       sizeof(*ev) - sizeof(ev->state));
 	ev->seq = atomic64_inc_return(&oomx_event_seq);
 	ev->task = current;
+	ev->pid = current->pid;
 	ev->t_start_ns = oomx_now_ns();
 	ev->memcg = !!oc->memcg;
 	if (oc->memcg) {
@@ -165,6 +166,8 @@ int oomx_oom_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	ev->gfp_mask = oc->gfp_mask;
 	ev->order = oc->order;
 	ev->dry_run = READ_ONCE(oomx_dry_run);
+	/* A dry run is there to compare: it looks at every candidate. */
+	ev->score_all = ev->dry_run || READ_ONCE(oomx_score_all);
 	ev->cand_armed = oomx_hook_active(OOMX_HOOK_CANDIDATE);
 	ev->missed_at_start = oomx_hook_missed(OOMX_HOOK_CANDIDATE);
 	oomx_reclaim_sum(&ev->reclaim_at_start);

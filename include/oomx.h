@@ -49,6 +49,7 @@ extern enum oomx_policy oomx_policy;
 extern unsigned int oomx_reap_delay_ms;
 extern unsigned int oomx_reap_verified_delay_ms;
 extern unsigned int oomx_top_candidates;
+extern bool oomx_score_all;
 
 /* oomx's workqueue (oomx.c): records and sampling; has a rescuer. */
 extern struct workqueue_struct *oomx_wq;
@@ -143,6 +144,7 @@ struct oomx_event {
 	/* trigger (trigger.c) */
 	u64 seq;
 	struct task_struct *task;	/* the OOMing task: compared only */
+	pid_t pid;			/* ... and its pid */
 	u64 t_start_ns;
 	bool memcg;
 	struct mem_cgroup *memcg_ptr;	/* css reference held until commit */
@@ -155,6 +157,8 @@ struct oomx_event {
 	struct oomx_reclaim_sums reclaim_at_start;
 	unsigned long notifier_freed;	/* prepare: what notifiers freed */
 	/* candidates (select.c) */
+	bool score_all;			/* every candidate through the policy */
+	unsigned int nr_passed;		/* left at the kernel's (same) score */
 	struct oomx_sel sel;
 	u64 t_first_cand_ns;
 	/* decision (select.c) */
@@ -248,7 +252,9 @@ struct oomx_record {
 	unsigned long totalpages;
 	unsigned long notifier_freed;
 	unsigned int nr_seen, nr_eligible, nr_top;
+	bool score_all;			/* every candidate scored */
 	bool have_choice;
+	bool have_classic;
 	struct oomx_rec_task victim;	/* what the kernel killed */
 	struct oomx_rec_task choice;	/* oomx's policy */
 	struct oomx_rec_task classic;	/* the stock killer's policy */

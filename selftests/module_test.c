@@ -41,8 +41,9 @@ TEST_F(loaded, defaults)
 	EXPECT_STREQ("N", oomx_param_read("dry_run"));
 	EXPECT_STREQ("classic", oomx_param_read("policy"));
 	EXPECT_STREQ("2000", oomx_param_read("reap_delay_ms"));
-	EXPECT_STREQ("0", oomx_param_read("reap_verified_delay_ms"));
+	EXPECT_STREQ("50", oomx_param_read("reap_verified_delay_ms"));
 	EXPECT_STREQ("5", oomx_param_read("top_candidates"));
+	EXPECT_STREQ("N", oomx_param_read("score_all"));
 	EXPECT_STREQ("", oomx_param_read("disable_hooks"));
 }
 
@@ -70,6 +71,7 @@ static const struct bad_case bad_cases[] = {
 	{ "enabled", "maybe", "Y" },
 	{ "enabled", "\n", "Y" },
 	{ "dry_run", "2", "N" },
+	{ "score_all", "yes please", "N" },
 	{ "policy", "biggest", "classic" },
 	{ "policy", "\n", "classic" },
 	{ "policy", "classic2", "classic" },
@@ -77,8 +79,8 @@ static const struct bad_case bad_cases[] = {
 	{ "reap_delay_ms", "60001", "2000" },
 	{ "reap_delay_ms", "12abc", "2000" },
 	{ "reap_delay_ms", "99999999999999999999", "2000" },
-	{ "reap_verified_delay_ms", "2001", "0" },	/* above reap_delay_ms */
-	{ "reap_verified_delay_ms", "\n", "0" },
+	{ "reap_verified_delay_ms", "2001", "50" },	/* above reap_delay_ms */
+	{ "reap_verified_delay_ms", "\n", "50" },
 	{ "top_candidates", "0", "5" },
 	{ "top_candidates", "17", "5" },
 };
@@ -96,7 +98,7 @@ TEST_F(loaded, bad_values_rejected_old_kept)
 			TH_LOG("%s changed after '%s'", c->param, c->value);
 	}
 	EXPECT_TRUE(dmesg_has("oomx: policy: 'biggest' is not one of classic, largest, adj_first; keeping classic"));
-	EXPECT_TRUE(dmesg_has("oomx: reap_verified_delay_ms: 2001 is above reap_delay_ms (2000); keeping 0"));
+	EXPECT_TRUE(dmesg_has("oomx: reap_verified_delay_ms: 2001 is above reap_delay_ms (2000); keeping 50"));
 }
 
 /* The two delays are checked against each other in both directions. */
