@@ -38,12 +38,16 @@
  *    If every list could be read whole, oomx keeps the pages they touch
  *    (head, entries, futex words, and each clear_child_tid word) and may
  *    reap the rest after reap_verified_delay_ms; otherwise it waits
- *    reap_delay_ms, the stock delay by default.
+ *    reap_delay_ms, the stock delay by default, reading the lists again
+ *    at each look meanwhile (a page of one may only have been migrating).
  *  - the reap: every anonymous and private VMA, top-down as upstream does
  *    now, except VM_HUGETLB and VM_PFNMAP, as __oom_reap_task_mm(), in
  *    8 MiB steps; if the victim's own exit sets MMF_OOM_SKIP meanwhile,
  *    oomx lets go of the lock at once.  Then MMF_OOM_SKIP, which tells
  *    both killers the memory is back.
+ *  - "back" means freed: while the victim's own exit_mmap() is under way
+ *    it still holds what it unmapped, so the victim stays in flight until
+ *    that exit is done (its VMA tree gone), or OOMX_GIVE_UP_NS.
  *
  * The kthread never allocates memory and never waits on anything that
  * could: it may be the only way memory comes back.
@@ -95,6 +99,7 @@ struct oomx_victim {
 	u64 reap_at_ns;
 	bool reaping;			/* oomx's reap began */
 	bool hands_off;			/* the kernel's reaper's; oomx only holds it */
+	bool awaiting_exit;		/* reaped or left; its exit_mmap() not done */
 	bool settling;			/* memory back; held a while (in the slot) */
 	u64 released_ns;
 	bool own_skip;			/* oomx set MMF_OOM_SKIP before its end */
@@ -104,6 +109,9 @@ struct oomx_victim {
 	unsigned long exit_rss;		/* rss at the last look at its exit */
 	u64 exit_seen_ns;		/* when that rss last fell */
 	enum oomx_robust robust;
+	const char *robust_why;		/* why unknown: a string constant */
+	bool robust_fault;		/* ... a list page not in memory */
+	bool robust_retry;		/* read the lists again next look */
 	int pid;
 	char comm[TASK_COMM_LEN];
 	struct oomx_pageset keep;
@@ -597,27 +605,40 @@ static bool oomx_collect_heads(struct oomx_victim *v)
 	return ok;
 }
 
-/* Caller holds the mmap lock for read.  Fills v->keep. */
+/* Caller holds the mmap lock for read.  Fills v->keep, says why not. */
 static enum oomx_robust oomx_robust_check(struct oomx_victim *v)
 {
 	unsigned int i, budget = OOMX_ROBUST_BUDGET;
 	bool found = false;
+	int err;
 
 	oomx_pageset_init(&v->keep);
-	if (!oomx_collect_heads(v))
+	v->robust_why = NULL;
+	v->robust_fault = false;
+	if (!oomx_collect_heads(v)) {
+		v->robust_why = "too many threads";
 		return OOMX_ROBUST_UNKNOWN;
-	for (i = 0; i < oomx_nr_heads; i++)
-		if (oomx_robust_walk(&oomx_robust_mm_ops, v->mm,
-				     oomx_heads[i].addr, oomx_heads[i].ptr_size,
-				     &v->keep, &budget, &found))
+	}
+	for (i = 0; i < oomx_nr_heads; i++) {
+		err = oomx_robust_walk(&oomx_robust_mm_ops, v->mm,
+				       oomx_heads[i].addr, oomx_heads[i].ptr_size,
+				       &v->keep, &budget, &found);
+		if (err) {
+			v->robust_fault = err == -EFAULT;
+			v->robust_why = v->robust_fault ? "a list not in memory" :
+							  "too long to keep";
 			return OOMX_ROBUST_UNKNOWN;
+		}
+	}
 	/* mm_release() writes and wakes each thread's clear_child_tid word. */
 	for (i = 0; i < oomx_nr_tids; i++) {
 		unsigned long tid = oomx_untag(v->mm, oomx_tids[i]);
 
 		if (oomx_addr_reapable(v->mm, tid) &&
-		    !oomx_pageset_add(&v->keep, tid, PAGE_SIZE))
+		    !oomx_pageset_add(&v->keep, tid, PAGE_SIZE)) {
+			v->robust_why = "too long to keep";
 			return OOMX_ROBUST_UNKNOWN;
+		}
 	}
 	return found ? OOMX_ROBUST_KEPT : OOMX_ROBUST_NONE;
 }
@@ -758,6 +779,18 @@ static enum oomx_step oomx_watch_fast(struct oomx_victim *v, u64 now)
 
 static enum oomx_step oomx_settle(struct oomx_victim *v, u64 now)
 {
+	/*
+	 * Its exit_mmap() still holds what it unmapped (a victim allowed
+	 * little CPU can sit on it for seconds): not back yet.  No robust
+	 * list is in play any more (every thread has left the mm), so the
+	 * kernel's reaper may come; oomx only keeps the victim in flight.
+	 */
+	if (oomx_mm_exit_unfinished(v->mm) &&
+	    now < v->t_kill_ns + OOMX_GIVE_UP_NS) {
+		v->awaiting_exit = true;
+		return oomx_watch_fast(v, now);
+	}
+	v->awaiting_exit = false;
 	v->settling = true;
 	v->released_ns = now;
 	WRITE_ONCE(oomx_queue[oomx_cur_slot].settling, true);
@@ -775,14 +808,15 @@ static enum oomx_step oomx_settled(struct oomx_victim *v)
 
 static void oomx_reap_done(struct oomx_victim *v)
 {
-	pr_info("reaped process %d (%s), now anon-rss:%lukB, file-rss:%lukB, shmem-rss:%lukB; freed %lukB in %llu us; robust futex lists %s, %u pages kept\n",
+	pr_info("reaped process %d (%s), now anon-rss:%lukB, file-rss:%lukB, shmem-rss:%lukB; freed %lukB in %llu us; robust futex lists %s%s%s%s, %u pages kept\n",
 		v->pid, v->comm,
 		get_mm_counter(v->mm, MM_ANONPAGES) << (PAGE_SHIFT - 10),
 		get_mm_counter(v->mm, MM_FILEPAGES) << (PAGE_SHIFT - 10),
 		get_mm_counter(v->mm, MM_SHMEMPAGES) << (PAGE_SHIFT - 10),
 		v->reaped_pages << (PAGE_SHIFT - 10),
 		div_u64(v->zap_ns, NSEC_PER_USEC), oomx_robust_name(v->robust),
-		v->keep.nr);
+		v->robust_why ? " (" : "", v->robust_why ?: "",
+		v->robust_why ? ")" : "", v->keep.nr);
 	oomx_report(v, OOMX_REAP_DONE, v->reaped_pages << (PAGE_SHIFT - 10),
 		    v->zap_ns);
 }
@@ -805,11 +839,20 @@ static enum oomx_step oomx_reap_one(struct oomx_victim *v, u64 now)
 	struct mm_struct *mm = v->mm;
 	u64 t0;
 
+	if (v->awaiting_exit)
+		return oomx_settle(v, now);
 	if (v->settling) {
 		/* The kernel's reaper must not find the kept pages: claim early. */
-		if (now >= v->released_ns + OOMX_SETTLE_NS ||
-		    now >= v->t_kill_ns + OOMX_CLAIM_SKIP_NS)
+		bool due = now >= v->released_ns + OOMX_SETTLE_NS ||
+			   now >= v->t_kill_ns + OOMX_CLAIM_SKIP_NS;
+		/* Its exit began meanwhile: held until that is done too. */
+		bool exiting = oomx_mm_exit_unfinished(mm) &&
+			       now < v->t_kill_ns + OOMX_GIVE_UP_NS;
+
+		if (due && !exiting)
 			return oomx_settled(v);
+		if (due)
+			return oomx_watch_fast(v, now);
 		v->due_ns = v->released_ns + OOMX_SETTLE_NS;
 		return OOMX_STEP_RETRY;
 	}
@@ -834,11 +877,8 @@ static enum oomx_step oomx_reap_one(struct oomx_victim *v, u64 now)
 		return oomx_watch(v, now);
 	}
 	/* oomx's reap began, then the victim's own exit took over. */
-	if (v->reaping && !atomic_read(&mm->mm_users)) {
-		if (rwsem_is_locked(&mm->mmap_lock))
-			return oomx_watch_fast(v, now);
+	if (v->reaping && !atomic_read(&mm->mm_users))
 		return oomx_reaped(v, now);
-	}
 	if (now >= v->t_kill_ns + OOMX_GIVE_UP_NS) {
 		oomx_set_partial(v, false);
 		oomx_report(v, OOMX_REAP_BUSY, 0, 0);
@@ -862,9 +902,16 @@ static enum oomx_step oomx_reap_one(struct oomx_victim *v, u64 now)
 			v->hands_off = true;
 			return oomx_watch(v, now);
 		}
-		if (!v->planned) {
+		/*
+		 * A list page not in memory may be only on its way somewhere
+		 * (migration, compaction): read again at each look until the
+		 * safe delay is up.
+		 */
+		if (!v->planned || v->robust_retry) {
 			v->planned = true;
 			v->robust = oomx_robust_check(v);
+			v->robust_retry = v->robust == OOMX_ROBUST_UNKNOWN &&
+					  v->robust_fault;
 			v->reap_at_ns = oomx_reap_at(v);
 		}
 		if (now < v->reap_at_ns) {

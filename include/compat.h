@@ -83,19 +83,33 @@ static inline void oomx_mm_set(struct mm_struct *mm, int bit)
 }
 
 /*
+ * Has the victim's own exit_mmap() begun (mm_users gone, the last user's
+ * mmput()) and not finished?  What it has unmapped sits in its mmu_gather
+ * (up to ~40 MB, all of a small victim) and is freed only near its end,
+ * under the write lock, after it has set MMF_OOM_SKIP; its last step
+ * destroys the VMA tree.  mtree_empty() is the maple tree's public inline
+ * (one pointer, read without the lock: the mm_struct itself is pinned by
+ * the caller's mmgrab()).  Same on 6.1 and 6.12.
+ */
+static inline bool oomx_mm_exit_unfinished(struct mm_struct *mm)
+{
+	return !atomic_read(&mm->mm_users) && !mtree_empty(&mm->mm_mt);
+}
+
+/*
  * Is an OOM victim's memory still on its way back?  Until MMF_OOM_SKIP,
- * yes.  After it, exit_mmap() may still hold the mmap lock for write
- * while it frees what its mmu_gather collected (up to ~40 MB, all of a
- * small victim), and a reaper may hold it for read while it unmaps:
- * rwsem_is_locked() on mm->mmap_lock (a public inline over the rwsem's
- * count, read without the lock) tells; the reaper also yields to a
- * waiting writer (rwsem_is_contended(), the same kind of inline).  The kernel's own scan takes
- * MMF_OOM_SKIP alone as "done", and kills a second task in that window.
+ * yes.  After it, exit_mmap() may still be freeing (above), and a reaper
+ * may hold the mmap lock for read while it unmaps: rwsem_is_locked() on
+ * mm->mmap_lock (a public inline over the rwsem's count, read without
+ * the lock) tells; the reaper also yields to a waiting writer
+ * (rwsem_is_contended(), the same kind of inline).  The kernel's own scan
+ * takes MMF_OOM_SKIP alone as "done", and kills a second task meanwhile.
  */
 static inline bool oomx_mm_memory_pending(struct mm_struct *mm)
 {
 	return !oomx_mm_test(mm, MMF_OOM_SKIP) ||
-	       rwsem_is_locked(&mm->mmap_lock);
+	       rwsem_is_locked(&mm->mmap_lock) ||
+	       oomx_mm_exit_unfinished(mm);
 }
 
 /*
