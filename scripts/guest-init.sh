@@ -37,12 +37,15 @@ test)
 		insmod /lib/oomx/oomx_kunit.ko > $out 2>&1
 		echo "### END kunit rc=$?" > $out
 	fi
-	# oomx.oom_variant=V runs only variant V of oom_test (kselftest -v).
+	# oomx.oom_variant=V runs only variant V of oom_test (kselftest -v);
+	# oomx.oom_test=T only test T (-t), for chasing one case.
 	variant=$(sed -n 's/.*oomx.oom_variant=\([a-z_]*\).*/\1/p' /proc/cmdline)
+	only=$(sed -n 's/.*oomx.oom_test=\([a-z_]*\).*/\1/p' /proc/cmdline)
 	for t in /lib/oomx/tests/*; do
 		name=${t##*/}
 		set --
 		[ "$name" = oom_test ] && [ -n "$variant" ] && set -- -v "$variant"
+		[ "$name" = oom_test ] && [ -n "$only" ] && set -- "$@" -t "$only"
 		echo "### BEGIN $name" > $out
 		"$t" "$@" > $out 2>&1
 		echo "### END $name rc=$?" > $out
