@@ -5,12 +5,15 @@
  * min/median/max over the repeats.
  *
  *   oomx_bench select N REPEAT
- *     N filler processes.  Each round forces one global OOM with oomx's
- *     per-candidate hook off (disable_hooks=oom_badness: the kernel's own
- *     selection alone, timed by the same probes) and one with it on
- *     (policy=largest), in alternating order.  Both records give the time
- *     from out_of_memory() to the kernel's decision (decide_us); what
- *     oomx adds is the difference, per OOM and per candidate.
+ *     N filler processes (oom_score_adj 0, one shared small mm).  Each
+ *     round forces one global OOM in each of three settings, in rotating
+ *     order: oomx's per-candidate hook off (disable_hooks=oom_badness: the
+ *     kernel's own selection alone, timed by the same probes);
+ *     policy=largest as shipped (a return probe only on candidates whose
+ *     score oomx changes: none of the fillers); and score_all=1 (every
+ *     candidate through a return probe).  The records give the time from
+ *     out_of_memory() to the kernel's decision (decide_us); what oomx adds
+ *     is the difference, per OOM and per candidate.
  *   oomx_bench stall exit|stuck REPEAT
  *     OOM to the victim's memory being back, seen by the allocator that
  *     hit the OOM (its longest page-fault stall), with oomx not loaded
@@ -86,24 +89,62 @@ static int filler_fn(void *arg)
 	return 0;
 }
 
-/* N processes sharing one small mm: cheap, and scored like any other. */
-static void start_fillers(int n)
+/*
+ * N processes at oom_score_adj 0 sharing one small mm: cheap, scored like
+ * any other, and apart from this process, whose mm a kill of a filler
+ * would otherwise take with it.  Returns the pid of their leader, whose
+ * children they are: on SIGTERM it kills and reaps them all, then exits.
+ */
+static pid_t start_fillers(int n)
 {
 	static const size_t stack = 16384;
-	char *stacks = mmap(NULL, stack * n, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	int i;
+	int fds[2];
+	char c = 0;
+	pid_t leader;
 
-	if (stacks == MAP_FAILED) {
-		perror("mmap stacks");
+	if (pipe(fds))
+		exit(1);
+	leader = fork();
+	if (leader == 0) {
+		char *stacks = mmap(NULL, stack * n, PROT_READ | PROT_WRITE,
+				    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		pid_t *pids = calloc(n, sizeof(*pids));
+		sigset_t term;
+		int i, sig;
+
+		sigemptyset(&term);
+		sigaddset(&term, SIGTERM);
+		if (stacks == MAP_FAILED || !pids || set_oom_score_adj(0, 0) ||
+		    sigprocmask(SIG_BLOCK, &term, NULL))
+			_exit(1);
+		for (i = 1; i < n; i++) {
+			pids[i] = clone(filler_fn, stacks + stack * (i + 1),
+					CLONE_VM | SIGCHLD, NULL);
+			if (pids[i] < 0)
+				_exit(1);
+		}
+		if (write(fds[1], &c, 1) != 1)
+			_exit(1);
+		sigwait(&term, &sig);
+		for (i = 1; i < n; i++)
+			kill(pids[i], SIGKILL);
+		while (wait(NULL) > 0)
+			;
+		_exit(0);
+	}
+	close(fds[1]);
+	if (read(fds[0], &c, 1) != 1) {
+		fprintf(stderr, "fillers did not start\n");
 		exit(1);
 	}
-	for (i = 0; i < n; i++)
-		if (clone(filler_fn, stacks + stack * (i + 1), CLONE_VM | SIGCHLD,
-			  NULL) < 0) {
-			perror("clone");
-			exit(1);
-		}
+	close(fds[0]);
+	return leader;
+}
+
+static void stop_fillers(pid_t leader)
+{
+	kill(leader, SIGTERM);
+	waitpid(leader, NULL, 0);
 }
 
 /* A -1000 hog leaving about @leave_mb available, so each OOM is cheap. */
@@ -131,52 +172,60 @@ static long one_oom(const char *key)
 	return val;
 }
 
+static const char * const select_modes[3] = {
+	"disable_hooks=oom_badness",	/* the kernel's selection alone */
+	"policy=largest",		/* oomx as shipped */
+	"policy=largest score_all=1",	/* every candidate scored */
+};
+
 static int bench_select(int n, int repeat)
 {
 	double *stock = samples(repeat), *ox = samples(repeat);
-	double *ratio = samples(repeat), *per = samples(repeat);
+	double *all = samples(repeat), *ratio = samples(repeat);
+	double *ratio_all = samples(repeat), *per_all = samples(repeat);
 	struct hog b;
 	int i, got = 0;
 	char what[64];
+	pid_t fillers = start_fillers(n);
 
-	start_fillers(n);
 	oomx_sleep_ms(500);
 	b = ballast(VICTIM_MB * 3);
 	for (i = 0; i < repeat; i++) {
-		long s = -1, o = -1;
+		long t[3] = { -1, -1, -1 };
 		int k;
 
-		/* Alternate which goes first, so drift cancels out. */
-		for (k = 0; k < 2; k++) {
-			bool with = (i + k) % 2;
+		/* Rotate which goes first, so drift cancels out. */
+		for (k = 0; k < 3; k++) {
+			int m = (i + k) % 3;
 
 			if (oomx_loaded())
 				oomx_unload();
-			if (oomx_load(with ? "policy=largest" :
-				      "disable_hooks=oom_badness")) {
+			if (oomx_load(select_modes[m])) {
 				perror("load oomx");
 				return 1;
 			}
-			if (with)
-				o = one_oom("decide_us");
-			else
-				s = one_oom("decide_us");
+			t[m] = one_oom("decide_us");
 		}
-		if (s <= 0 || o <= 0)
+		if (t[0] <= 0 || t[1] <= 0 || t[2] <= 0)
 			continue;
-		stock[got] = s;
-		ox[got] = o;
-		ratio[got] = (double)(o - s) / s;
-		per[got] = (o - s) * 1000.0 / n;
+		stock[got] = t[0];
+		ox[got] = t[1];
+		all[got] = t[2];
+		ratio[got] = (double)(t[1] - t[0]) / t[0];
+		ratio_all[got] = (double)(t[2] - t[0]) / t[0];
+		per_all[got] = (t[2] - t[0]) * 1000.0 / n;
 		got++;
 	}
 	oomx_unload();
 	hog_stop(&b);
+	stop_fillers(fillers);
 	snprintf(what, sizeof(what), "select %5d tasks", n);
 	report_as(what, "stock selection", "us", stock, got);
-	report_as(what, "with oomx's policy", "us", ox, got);
+	report_as(what, "oomx (largest)", "us", ox, got);
+	report_as(what, "oomx (largest, score_all)", "us", all, got);
 	report_as(what, "oomx added / stock", "x", ratio, got);
-	report_as(what, "added per candidate", "ns", per, got);
+	report_as(what, "score_all added / stock", "x", ratio_all, got);
+	report_as(what, "score_all added per candidate", "ns", per_all, got);
 	return 0;
 }
 

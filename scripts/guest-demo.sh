@@ -1,14 +1,15 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# The demo inside the guest: load oomx with policy=largest, start three
+# The demo inside the guest: load oomx with policy=largest (score_all, so
+# the record also says what classic would have done), start three
 # hogs (the smallest at oom_score_adj 500, which the kernel's classic
 # policy would kill), force one global OOM with an allocator that is never
 # a candidate (-1000), and show what the kernel did with oomx's choice.
 set -e
 say() { printf '\n==> %s\n' "$*"; }
 
-say "insmod oomx.ko policy=largest on $(uname -r)"
-insmod /lib/oomx/oomx.ko policy=largest
+say "insmod oomx.ko policy=largest score_all=1 on $(uname -r)"
+insmod /lib/oomx/oomx.ko policy=largest score_all=1
 dmesg | grep 'oomx:' | tail -n 1
 for p in /sys/module/oomx/parameters/*; do
 	printf '  %-24s %s\n' "${p##*/}" "$(cat "$p")"
