@@ -13,6 +13,10 @@ mount -t debugfs debugfs /sys/kernel/debug
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
 mount -t tmpfs -o size=16m tmpfs /tmp
 echo "+memory +cpu" > /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null
+# The kernel's virtio modules where they are not built in (the disk).
+for m in /lib/oomx/kmods/*.ko; do
+	[ -f "$m" ] && insmod "$m"
+done
 # Kernel messages at every level reach the console log the host scans.
 echo 8 > /proc/sys/kernel/printk
 # Results: the second UART on x86, the virtio console on arm64 (virt

@@ -17,6 +17,12 @@ cp "${OOMX_BUSYBOX:-/bin/busybox}" "$root/bin/busybox"
 cp "$here/guest-init.sh" "$root/init"
 chmod 755 "$root/init"
 cp "$moddir"/*.ko "$root/lib/oomx/"
+# The guest kernel's own modules /init loads first, in name order
+# (guest-kmods.sh: the virtio disk driver where it is not built in).
+if [ -d "$moddir/kmods" ]; then
+	mkdir -p "$root/lib/oomx/kmods"
+	cp "$moddir"/kmods/*.ko "$root/lib/oomx/kmods/" 2>/dev/null || true
+fi
 # *_test binaries run in test mode; guest-MODE.sh runs in MODE; the rest
 # are tools those use.
 for f in "$@"; do

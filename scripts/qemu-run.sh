@@ -32,16 +32,27 @@ arm64)
 *) die "OOMX_ARCH is x86_64 or arm64" ;;
 esac
 
+# A disk at 8 MiB/s (QEMU's throttling, whatever the guest kernel): page
+# cache that has to come back from somewhere slow, for the early
+# intervention tests and bench.  Sparse: it costs the host nothing.
+disk="$logdir/disk.img"
+rm -f "$disk"
+truncate -s "${OOMX_DISK_MB:-256}M" "$disk"
+drive=(-drive "file=$disk,format=raw,if=none,id=d0,cache=unsafe,throttling.bps-total=$(( ${OOMX_DISK_KBPS:-8192} * 1024 ))"
+       -device virtio-blk-pci,drive=d0)
+
 # Single-threaded TCG: multi-threaded TCG races the kernel's text patching
 # (static keys, e.g. the first cpu.max write) and now and then kills a
 # guest with "Oops: int3" that no module caused.
 timeout --foreground -k 10 "$timeout_s" \
 	"${qemu[@]}" -nodefaults -no-reboot -display none \
 	-smp 2 -m "${OOMX_GUEST_MEM:-512}" -accel tcg,thread=single \
+	"${drive[@]}" \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=$tty panic=-1 oops=panic softlockup_panic=1 oomx.mode=$mode ${OOMX_CMDLINE:-}" \
 	< /dev/null > "$logdir/qemu.out" 2>&1
 rc=$?
+rm -f "$disk"
 
 fail=0
 if [ $rc = 124 ] || [ $rc = 137 ]; then

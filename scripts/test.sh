@@ -146,6 +146,7 @@ run_guest() { # name image
 	mkdir -p "$mods"
 	cp "$OOMX_CACHE/build/$name/oomx.ko" "$OOMX_CACHE/build/$name/selftests/kmod/oomx_test.ko" "$mods/"
 	[ "$name" = debug ] && cp "$OOMX_CACHE/build/$name/oomx_kunit.ko" "$mods/" 2>/dev/null
+	"$here/guest-kmods.sh" "$image" "$mods"
 	if ! OOMX_BUSYBOX=$bb "$here/initramfs.sh" "$dir/initrd.gz" "$mods" "${gtests[@]}"; then
 		echo "not ok - guest $name: initramfs" >> "$dir/tap"
 		return
