@@ -5,9 +5,10 @@
  * choice, and its own reaper brings the victim's memory back early.
  * include/oomx.h maps the files; this one brings them up and down.
  *
- * Up: parameters checked, records, the workqueue, the reaper, the hooks
- * (registered disarmed), then armed if enabled.  Down: hooks disarmed
- * and unregistered (no handler runs after that), the reaper stopped
+ * Up: parameters checked, records, the workqueue, the reaper, the early
+ * watcher, the hooks (registered disarmed), then armed if enabled.
+ * Down: hooks disarmed and unregistered (no handler runs after that),
+ * the early watcher stopped, the reaper stopped
  * (queued victims are the kernel's reaper's, which the kernel queued
  * when it killed them), the open event closed and every event recorded,
  * records removed.  Safe at any moment, during an OOM too.
@@ -40,9 +41,12 @@ static int __init oomx_init(void)
 	ret = oomx_reaper_start();
 	if (ret)
 		goto out_records;
-	ret = oomx_probes_init();
+	ret = oomx_early_start();
 	if (ret)
 		goto out_reaper;
+	ret = oomx_probes_init();
+	if (ret)
+		goto out_early;
 	oomx_telemetry_start();
 	oomx_params_live(true);
 
@@ -52,6 +56,8 @@ static int __init oomx_init(void)
 		oomx_selection_ready() ? "oomx" : "kernel");
 	return 0;
 
+out_early:
+	oomx_early_stop();
 out_reaper:
 	oomx_reaper_stop();
 out_records:
@@ -66,6 +72,8 @@ static void __exit oomx_exit(void)
 	oomx_params_live(false);
 	oomx_probes_exit();
 	oomx_telemetry_stop();
+	/* Before the reaper: an early kill may still hand it a victim. */
+	oomx_early_stop();
 	/*
 	 * The reaper before the events: an event still open here (unloaded
 	 * in the middle of an OOM) is closed only once nothing can reap its

@@ -26,6 +26,13 @@ unsigned int oomx_reap_delay_ms = 2000;
 unsigned int oomx_reap_verified_delay_ms = 50;
 unsigned int oomx_top_candidates = 5;
 bool oomx_score_all;
+bool oomx_early;
+unsigned int oomx_early_stall_pct = 40;
+unsigned int oomx_early_sustain_ms = 2000;
+unsigned int oomx_early_refault_kbps = 1024;
+unsigned int oomx_early_avail_floor_pct = 2;
+unsigned int oomx_early_swap_floor_pct = 10;
+unsigned int oomx_term_grace_ms = 1000;
 
 /*
  * Arming and disarming the probes (enabled) is serialised here, and
@@ -197,6 +204,27 @@ MODULE_PARM_DESC(reap_verified_delay_ms,
 module_param_cb(score_all, &oomx_bool_ops, &oomx_score_all, 0644);
 MODULE_PARM_DESC(score_all,
 		 "Score every candidate, for complete records (the top list, what classic would have chosen), at the cost of a return probe each; otherwise only those oomx's policy scores differently from the kernel (default 0; dry_run always scores all)");
+module_param_cb(early, &oomx_bool_ops, &oomx_early, 0644);
+MODULE_PARM_DESC(early,
+		 "Act before an OOM when reclaim evidence shows the machine thrashing or below both floors (default 0: the triggers are not yet validated on page-cache thrashing)");
+OOMX_UINT_PARAM(early_stall_pct, 1, 100, NULL);
+MODULE_PARM_DESC(early_stall_pct,
+		 "Thrashing: share of time some task is in a memory stall, 1-100 % (default 40)");
+OOMX_UINT_PARAM(early_sustain_ms, 100, 600000, NULL);
+MODULE_PARM_DESC(early_sustain_ms,
+		 "Thrashing must last this long before oomx acts, 100-600000 ms (default 2000)");
+OOMX_UINT_PARAM(early_refault_kbps, 0, 16777216, NULL);
+MODULE_PARM_DESC(early_refault_kbps,
+		 "Thrashing needs working-set refaults of at least this many KiB/s over its length (default 1024)");
+OOMX_UINT_PARAM(early_avail_floor_pct, 0, 50, NULL);
+MODULE_PARM_DESC(early_avail_floor_pct,
+		 "Floor: act when MemAvailable is under this % of RAM, free swap under early_swap_floor_pct and tasks stall, 0 (off)-50 (default 2)");
+OOMX_UINT_PARAM(early_swap_floor_pct, 0, 100, NULL);
+MODULE_PARM_DESC(early_swap_floor_pct,
+		 "Floor: free swap under this % of RAM (no swap counts as none), 0-100 (default 10)");
+OOMX_UINT_PARAM(term_grace_ms, 0, 60000, NULL);
+MODULE_PARM_DESC(term_grace_ms,
+		 "Early intervention: milliseconds between SIGTERM and SIGKILL, 0 for SIGKILL at once, 0-60000 (default 1000); never at an OOM");
 OOMX_UINT_PARAM(top_candidates, 1, OOMX_TOP_MAX, NULL);
 MODULE_PARM_DESC(top_candidates,
 		 "How many best-scored candidates each decision record keeps, 1-16 (default 5)");

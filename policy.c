@@ -7,6 +7,7 @@
  */
 #include <linux/errno.h>
 #include <linux/kernel.h>
+#include <linux/math64.h>
 #include <linux/minmax.h>
 #include <linux/overflow.h>
 #include <linux/string.h>
@@ -509,4 +510,132 @@ const char *oomx_policy_name(enum oomx_policy p)
 int oomx_check_reap_delays(unsigned int delay_ms, unsigned int verified_delay_ms)
 {
 	return verified_delay_ms <= delay_ms ? 0 : -EINVAL;
+}
+
+/* ---- early intervention ---- */
+
+static unsigned int oomx_pct_of(u64 part, u64 whole)
+{
+	if (!whole)
+		return 0;
+	return part >= whole ? 100 : (unsigned int)div64_u64(part * 100, whole);
+}
+
+unsigned int oomx_episode_stall_pct(const struct oomx_episode *e)
+{
+	return oomx_pct_of(e->stall_ns, e->dt_ns);
+}
+
+unsigned int oomx_episode_refault_kbps(const struct oomx_episode *e,
+				       unsigned int page_kb)
+{
+	u64 ms = div_u64(e->dt_ns, NSEC_PER_MSEC);
+
+	return ms ? (unsigned int)min_t(u64, div64_u64(e->ws_refaults *
+						       page_kb * 1000, ms),
+					 UINT_MAX) : 0;
+}
+
+static void oomx_episode_add(struct oomx_episode *e,
+			     const struct oomx_pressure *p, u64 now_ns)
+{
+	if (!e->since_ns)
+		e->since_ns = now_ns - min(p->dt_ns, now_ns - 1);
+	e->dt_ns += p->dt_ns;
+	e->stall_ns += min(p->stall_ns, p->dt_ns);
+	e->ws_refaults += p->ws_refaults;
+}
+
+static bool oomx_sustained(const struct oomx_episode *e, unsigned int ms,
+			   u64 now_ns)
+{
+	return e->since_ns && now_ns - e->since_ns >= (u64)ms * NSEC_PER_MSEC;
+}
+
+/**
+ * oomx_early_step - one tick of evidence through the early triggers
+ * @s: the episodes so far (zeroed to begin)
+ * @cfg: the thresholds, as validated by oomx_check_early()
+ * @p: what the tick saw
+ * @now_ns: the tick's end
+ *
+ * Thrashing: a tick whose stall share reaches stall_pct begins or extends
+ * an episode; once one is under way, ticks down to half that keep it
+ * going (hysteresis), anything less ends it.  It acts when it has lasted
+ * sustain_ms and, over its whole length, the stall share is still at
+ * least stall_pct and working-set refaults at least refault_kbps.
+ *
+ * Floor: MemAvailable under avail_floor_pct of RAM and free swap under
+ * swap_floor_pct of RAM (no swap counts as none free), with some stall,
+ * for OOMX_FLOOR_SUSTAIN_MS with OOMX_FLOOR_STALL_PCT stall over it.
+ * An avail_floor_pct of 0 turns the floor off.
+ */
+enum oomx_early_verdict oomx_early_step(struct oomx_early_state *s,
+					const struct oomx_early_cfg *cfg,
+					const struct oomx_pressure *p,
+					u64 now_ns)
+{
+	unsigned int tick = oomx_pct_of(p->stall_ns, p->dt_ns);
+	unsigned int need = s->thrash.since_ns ? cfg->stall_pct / 2 :
+						 cfg->stall_pct;
+	bool low_avail, low_swap;
+
+	if (!p->dt_ns)
+		return s->thrash.since_ns || s->floor.since_ns ?
+		       OOMX_EARLY_RISING : OOMX_EARLY_CALM;
+
+	if (tick >= need && tick > 0)
+		oomx_episode_add(&s->thrash, p, now_ns);
+	else
+		memset(&s->thrash, 0, sizeof(s->thrash));
+
+	low_avail = (u64)p->avail_pages * 100 <
+		    (u64)cfg->avail_floor_pct * p->total_pages;
+	low_swap = (u64)p->swap_free_pages * 100 <
+		   (u64)cfg->swap_floor_pct * p->total_pages;
+	if (low_avail && low_swap && tick > 0)
+		oomx_episode_add(&s->floor, p, now_ns);
+	else
+		memset(&s->floor, 0, sizeof(s->floor));
+
+	if (oomx_sustained(&s->thrash, cfg->sustain_ms, now_ns) &&
+	    oomx_episode_stall_pct(&s->thrash) >= cfg->stall_pct &&
+	    oomx_episode_refault_kbps(&s->thrash, cfg->page_kb) >=
+	    cfg->refault_kbps)
+		return OOMX_EARLY_THRASHING;
+	if (oomx_sustained(&s->floor, OOMX_FLOOR_SUSTAIN_MS, now_ns) &&
+	    oomx_episode_stall_pct(&s->floor) >= OOMX_FLOOR_STALL_PCT)
+		return OOMX_EARLY_FLOOR;
+	return s->thrash.since_ns || s->floor.since_ns ? OOMX_EARLY_RISING :
+							 OOMX_EARLY_CALM;
+}
+
+/* After an action: the next one needs evidence gathered afresh. */
+void oomx_early_reset(struct oomx_early_state *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+const char *oomx_early_verdict_name(enum oomx_early_verdict v)
+{
+	static const char * const names[] = {
+		[OOMX_EARLY_CALM] = "calm",
+		[OOMX_EARLY_RISING] = "rising",
+		[OOMX_EARLY_THRASHING] = "thrashing",
+		[OOMX_EARLY_FLOOR] = "floor",
+	};
+
+	return v < ARRAY_SIZE(names) ? names[v] : "unknown";
+}
+
+/* The thresholds together: 0 or -EINVAL. */
+int oomx_check_early(const struct oomx_early_cfg *cfg)
+{
+	if (cfg->stall_pct < 1 || cfg->stall_pct > 100)
+		return -EINVAL;
+	if (cfg->sustain_ms < 100 || cfg->sustain_ms > 600000)
+		return -EINVAL;
+	if (cfg->avail_floor_pct > 50 || cfg->swap_floor_pct > 100)
+		return -EINVAL;
+	return 0;
 }

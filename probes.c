@@ -56,6 +56,22 @@ struct oomx_hook_desc {
  * prototype's.
  */
 static struct oomx_hook_desc oomx_hooks[OOMX_HOOK_NR] = {
+	[OOMX_HOOK_MEMSTALL_ENTER] = {
+		.name = "psi_memstall_enter",
+		.feature = "early intervention (memory stall evidence)",
+		.type = OOMX_KRETPROBE,
+		.entry = oomx_memstall_entry,
+		.ret = oomx_memstall_enter_ret,
+		.data_size = OOMX_MEMSTALL_DATA_SIZE,
+	},
+	[OOMX_HOOK_MEMSTALL_LEAVE] = {
+		.name = "psi_memstall_leave",
+		.feature = "early intervention (memory stall evidence)",
+		.type = OOMX_KRETPROBE,
+		.entry = oomx_memstall_entry,
+		.ret = oomx_memstall_leave_ret,
+		.data_size = OOMX_MEMSTALL_DATA_SIZE,
+	},
 	[OOMX_HOOK_DIRECT_RECLAIM] = {
 		.name = "try_to_free_pages",
 		.feature = "direct reclaim telemetry",

@@ -93,6 +93,7 @@ struct oomx_victim {
 	struct mem_cgroup *memcg;	/* css reference held; may be NULL */
 	u64 seq;			/* the event that killed it */
 	bool first;			/* the event's first victim */
+	bool early;			/* killed by early.c: no OOM to wait for */
 	u64 t_kill_ns;
 	u64 due_ns;			/* next look */
 	bool planned;			/* robust lists read, reap_at_ns set */
@@ -245,18 +246,20 @@ static void oomx_report(const struct oomx_victim *v,
 /* ---- the queue ---- */
 
 /**
- * oomx_reaper_enqueue - queue a victim the kernel has just marked
+ * oomx_enqueue - queue a victim
  * @tsk: the victim (task_lock()ed by the kernel's kill path)
  * @mm: its signal->oom_mm
  * @seq: the event
  * @t_kill_ns: when it was marked
+ * @early: killed by early.c, not at an OOM
  *
- * Called from the tracepoint, in the OOMing task.  Takes its own
- * references; never sleeps.  A full queue leaves the victim to the
- * kernel's reaper, which the kernel queued anyway.
+ * Called from the tracepoint, in the OOMing task, or by early.c.  Takes
+ * its own references; never sleeps.  A full queue leaves an OOM victim
+ * to the kernel's reaper, which the kernel queued anyway, and an early
+ * one to its own exit.
  */
-bool oomx_reaper_enqueue(struct task_struct *tsk, struct mm_struct *mm,
-			 u64 seq, u64 t_kill_ns)
+static bool oomx_enqueue(struct task_struct *tsk, struct mm_struct *mm,
+			 u64 seq, u64 t_kill_ns, bool early)
 {
 	struct oomx_victim *slot = NULL;
 	unsigned long flags;
@@ -287,7 +290,8 @@ bool oomx_reaper_enqueue(struct task_struct *tsk, struct mm_struct *mm,
 		.mm = mm,
 		.memcg = oomx_task_memcg_get(tsk),
 		.seq = seq,
-		.first = first,
+		.first = first || early,
+		.early = early,
 		.t_kill_ns = t_kill_ns,
 		.due_ns = t_kill_ns,
 		.pid = task_pid_nr(tsk),
@@ -302,6 +306,23 @@ bool oomx_reaper_enqueue(struct task_struct *tsk, struct mm_struct *mm,
 out_unlock:
 	raw_spin_unlock_irqrestore(&oomx_queue_lock, flags);
 	return false;
+}
+
+bool oomx_reaper_enqueue(struct task_struct *tsk, struct mm_struct *mm,
+			 u64 seq, u64 t_kill_ns)
+{
+	return oomx_enqueue(tsk, mm, seq, t_kill_ns, false);
+}
+
+/*
+ * A victim early.c has just sent SIGKILL (process context, references
+ * of its own held).  Reaped exactly as an OOM victim, with no OOM call
+ * to wait for.
+ */
+bool oomx_reaper_enqueue_early(struct task_struct *tsk, struct mm_struct *mm,
+			       u64 seq, u64 t_kill_ns)
+{
+	return oomx_enqueue(tsk, mm, seq, t_kill_ns, true);
 }
 
 /* An event closed, or a victim arrived: look at the queue now. */
@@ -326,7 +347,8 @@ static u64 oomx_take_due(u64 now)
 		struct oomx_victim *v = &oomx_queue[i];
 
 		/* The kernel's kill path may not be done with it yet. */
-		if (v->state != OOMX_SLOT_QUEUED || v->seq > closed)
+		if (v->state != OOMX_SLOT_QUEUED ||
+		    (!v->early && v->seq > closed))
 			continue;
 		if (v->due_ns <= now) {
 			v->state = OOMX_SLOT_BUSY;

@@ -25,6 +25,7 @@
 #include <linux/swap.h>
 #include <linux/workqueue.h>
 
+#include "compat.h"
 #include "oomx.h"
 
 /* ------------------------------------------------------------------ */
@@ -213,6 +214,140 @@ int oomx_slow_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 
 	this_cpu_add(oomx_pcpu.s[OOMX_RS_ALLOC_STALL].ns, ns);
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Memory stalls: psi_memstall_enter() / psi_memstall_leave()           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The kernel brackets every memory stall with these two: direct reclaim
+ * and compaction, waiting on the read of a page that was evicted while
+ * in the working set (thrashing), readahead of such pages, memcg
+ * throttling, swap-in.  That is the kernel's own PSI definition of a
+ * memory stall, which oomx cannot read for the whole machine from a
+ * module (psi_system is not exported), so it keeps its own account of
+ * the same events: per task, the outermost stall's start (a small table
+ * claimed with cmpxchg on the pid), and machine-wide the time at least
+ * one user task was stalled (PSI's "some"; kernel threads such as kswapd
+ * are left out, as their reclaim is not a task waiting).  Two stalls
+ * whose pids land on one slot: the second is not counted (undercounting
+ * only delays a kill).
+ */
+#define OOMX_STALL_SLOTS	1024
+
+struct oomx_stall_slot {
+	atomic_t pid;			/* 0: free */
+	u64 t0;
+};
+
+static struct oomx_stall_slot oomx_stall_slots[OOMX_STALL_SLOTS];
+static atomic_t oomx_nr_stalled;	/* user tasks in a stall now */
+static atomic64_t oomx_some_start;	/* when the first of them began */
+static atomic64_t oomx_some_ns;		/* closed "some" time */
+static atomic64_t oomx_stall_untracked;
+
+static struct oomx_stall_slot *oomx_stall_slot(pid_t pid)
+{
+	return &oomx_stall_slots[hash_32(pid, ilog2(OOMX_STALL_SLOTS))];
+}
+
+/* Was the task in a stall on entry?  (kretprobe data: one bool) */
+int oomx_memstall_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	if (current->flags & PF_KTHREAD)
+		return 1;
+	*(bool *)ri->data = oomx_in_memstall(current);
+	return 0;
+}
+
+int oomx_memstall_enter_ret(struct kretprobe_instance *ri,
+			    struct pt_regs *regs)
+{
+	struct oomx_stall_slot *s;
+	pid_t pid = current->pid;
+	u64 now;
+
+	if (*(bool *)ri->data || !oomx_in_memstall(current))
+		return 0;	/* nested, or PSI is off */
+	s = oomx_stall_slot(pid);
+	if (atomic_cmpxchg(&s->pid, 0, pid)) {
+		atomic64_inc(&oomx_stall_untracked);
+		return 0;
+	}
+	now = oomx_now_ns();
+	s->t0 = now;
+	if (atomic_inc_return(&oomx_nr_stalled) == 1) {
+		atomic64_set(&oomx_some_start, now);
+		oomx_early_kick();
+	}
+	return 0;
+}
+
+/* Close @s for @pid at @now: whoever empties the slot counts it. */
+static void oomx_stall_close(struct oomx_stall_slot *s, pid_t pid, u64 now)
+{
+	if (atomic_cmpxchg(&s->pid, pid, 0) != pid)
+		return;
+	if (atomic_dec_return(&oomx_nr_stalled) == 0) {
+		u64 t0 = atomic64_read(&oomx_some_start);
+
+		if (now > t0)
+			atomic64_add(now - t0, &oomx_some_ns);
+	}
+}
+
+int oomx_memstall_leave_ret(struct kretprobe_instance *ri,
+			    struct pt_regs *regs)
+{
+	pid_t pid = current->pid;
+
+	if (!*(bool *)ri->data || oomx_in_memstall(current))
+		return 0;	/* not in one, or nested */
+	oomx_stall_close(oomx_stall_slot(pid), pid, oomx_now_ns());
+	return 0;
+}
+
+/*
+ * "some" stall time since load, up to @now, an open stall included.
+ * Process context (the early watcher).  A slot whose task is no longer
+ * in a stall (its leave was missed: a kretprobe instance short, or oomx
+ * armed in the middle of it) is closed here, so a lost leave can never
+ * look like a stall that lasts for ever.
+ */
+u64 oomx_memstall_some_ns(u64 now)
+{
+	u64 some;
+	int i;
+
+	for (i = 0; i < OOMX_STALL_SLOTS; i++) {
+		struct oomx_stall_slot *s = &oomx_stall_slots[i];
+		pid_t pid = atomic_read(&s->pid);
+		struct task_struct *t;
+		bool stalled;
+
+		if (!pid)
+			continue;
+		rcu_read_lock();
+		t = pid_task(find_pid_ns(pid, &init_pid_ns), PIDTYPE_PID);
+		stalled = t && oomx_in_memstall(t);
+		rcu_read_unlock();
+		if (!stalled && now - s->t0 > NSEC_PER_SEC)
+			oomx_stall_close(s, pid, now);
+	}
+	some = atomic64_read(&oomx_some_ns);
+	if (atomic_read(&oomx_nr_stalled)) {
+		u64 t0 = atomic64_read(&oomx_some_start);
+
+		if (now > t0)
+			some += now - t0;
+	}
+	return some;
+}
+
+unsigned int oomx_memstall_nr(void)
+{
+	return atomic_read(&oomx_nr_stalled);
 }
 
 /* ------------------------------------------------------------------ */

@@ -60,6 +60,22 @@ static const char * const oomx_counter_names[OOMX_C_NR] = {
 	[OOMX_C_REAP_DROPPED] = "reap_queue_full",
 	[OOMX_C_REAP_UNVERIFIED] = "reap_unverified",
 	[OOMX_C_ROBUST_KEPT_PAGES] = "robust_kept_pages",
+	[OOMX_C_EARLY_TERMS] = "early_terms",
+	[OOMX_C_EARLY_TERM_EXITED] = "early_term_exited",
+	[OOMX_C_EARLY_SPARED] = "early_spared",
+	[OOMX_C_EARLY_KILLS] = "early_kills",
+	[OOMX_C_EARLY_WOULD_KILL] = "early_would_kill",
+	[OOMX_C_EARLY_HELD] = "early_held_in_flight",
+};
+
+static const char * const oomx_early_outcome_names[OOMX_EO_NR] = {
+	[OOMX_EO_TERM] = "term",
+	[OOMX_EO_TERM_EXITED] = "term_exited",
+	[OOMX_EO_SPARED] = "spared",
+	[OOMX_EO_OOM_FIRST] = "oom_first",
+	[OOMX_EO_KILLED] = "killed",
+	[OOMX_EO_WOULD_KILL] = "would_kill",
+	[OOMX_EO_NO_VICTIM] = "no_victim",
 };
 
 static void oomx_rec_task(struct oomx_rec_task *r, const struct oomx_cand *c)
@@ -125,6 +141,18 @@ static void oomx_log_decision(const struct oomx_record *r)
 	}
 }
 
+/* Into the ring; @logged: its log line is out already. */
+static void oomx_ring_push(const struct oomx_record *r, bool logged)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&oomx_ring_lock, flags);
+	oomx_ring[oomx_ring_next] = *r;
+	oomx_ring_logged[oomx_ring_next] = logged;
+	oomx_ring_next = (oomx_ring_next + 1) % OOMX_RECORDS;
+	spin_unlock_irqrestore(&oomx_ring_lock, flags);
+}
+
 /**
  * oomx_record_event - record a closed event and count what it came to
  * @ev: the event; only the commit reads it now
@@ -136,7 +164,6 @@ void oomx_record_event(const struct oomx_event *ev)
 {
 	struct oomx_record *r = &oomx_scratch;
 	const struct oomx_sel *sel = &ev->sel;
-	unsigned long flags;
 	unsigned int i;
 
 	atomic_long_inc(&oomx_actions[ev->action]);
@@ -222,12 +249,81 @@ void oomx_record_event(const struct oomx_event *ev)
 	r->reap = ev->nr_victims && !ev->dry_run ? OOMX_REAP_PENDING :
 						    OOMX_REAP_NONE;
 	oomx_reclaim_window(&r->reclaim, ev->t_start_ns, &ev->reclaim_at_start);
+	oomx_ring_push(r, false);
+}
 
-	spin_lock_irqsave(&oomx_ring_lock, flags);
-	oomx_ring[oomx_ring_next] = *r;
-	oomx_ring_logged[oomx_ring_next] = false;
-	oomx_ring_next = (oomx_ring_next + 1) % OOMX_RECORDS;
-	spin_unlock_irqrestore(&oomx_ring_lock, flags);
+/* Built by oomx_record_early(), whose only caller is the early watcher. */
+static struct oomx_record oomx_early_scratch;
+
+/**
+ * oomx_record_early - record an early intervention (kind=early)
+ * @info: what triggered it and its first outcome; its ->sel is the
+ *	selection made.  Sets ->seq and ->victim.
+ *
+ * Called only by the early watcher thread (oomx_early_scratch is its).
+ * early.c writes its own log lines.
+ */
+void oomx_record_early(struct oomx_early_info *info)
+{
+	struct oomx_record *r = &oomx_early_scratch;
+	const struct oomx_sel *sel = info->sel;
+	unsigned int i;
+
+	info->seq = oomx_event_seq_next();
+	memset(&info->victim, 0, sizeof(info->victim));
+	if (sel->have_best)
+		oomx_rec_task(&info->victim, &sel->best);
+	memset(r, 0, sizeof(*r));
+	r->seq = info->seq;
+	r->t_ns = info->t_ns;
+	r->early = true;
+	r->policy = info->policy;
+	r->dry_run = info->dry_run;
+	r->totalpages = sel->totalpages;
+	r->nr_seen = sel->nr_seen;
+	r->nr_eligible = sel->nr_eligible;
+	r->nr_top = sel->nr_top;
+	r->have_choice = sel->have_best;
+	r->choice = info->victim;
+	r->have_classic = sel->have_best;
+	if (sel->have_best)
+		oomx_rec_task(&r->classic, &sel->best_classic);
+	for (i = 0; i < sel->nr_top; i++)
+		oomx_rec_task(&r->top[i], &sel->top[i]);
+	if (info->outcome == OOMX_EO_TERM || info->outcome == OOMX_EO_KILLED) {
+		r->victim = info->victim;
+		r->nr_victims = 1;
+		r->victims[0] = info->victim.pid;
+	}
+	r->ei = *info;
+	r->ei.sel = NULL;
+	oomx_ring_push(r, true);
+}
+
+struct oomx_early_update {
+	enum oomx_early_outcome outcome;
+	u64 after_ns;
+};
+
+static void oomx_apply_early(struct oomx_record *r, void *arg)
+{
+	const struct oomx_early_update *u = arg;
+
+	r->ei.outcome = u->outcome;
+	r->outcome_ns = u->after_ns;
+	if (u->outcome == OOMX_EO_KILLED) {
+		r->kill_ns = u->after_ns;
+		r->reap = OOMX_REAP_PENDING;
+	}
+}
+
+/* The outcome of early intervention @seq, @after_ns after its trigger. */
+void oomx_record_early_update(u64 seq, enum oomx_early_outcome o,
+			      u64 after_ns)
+{
+	struct oomx_early_update u = { .outcome = o, .after_ns = after_ns };
+
+	oomx_record_update(seq, oomx_apply_early, &u);
 }
 
 /* The kernel log line of every record that has none yet, oldest first. */
@@ -275,7 +371,7 @@ void oomx_record_update(u64 seq, void (*fn)(struct oomx_record *r, void *arg),
 }
 
 /* ------------------------------------------------------------------ */
-/* debugfs: /sys/kernel/debug/oomx/{decisions,stats,status,reclaim}    */
+/* debugfs: /sys/kernel/debug/oomx/{decisions,stats,status,reclaim,early} */
 /* ------------------------------------------------------------------ */
 
 /* comm is user-controlled: keep the record one token per field. */
@@ -330,6 +426,55 @@ static void oomx_seq_reclaim(struct seq_file *m,
 		   w->d.memcg_ooms);
 }
 
+static void oomx_seq_top(struct seq_file *m, const struct oomx_record *r)
+{
+	unsigned int i;
+
+	seq_puts(m, " top=");
+	for (i = 0; i < r->nr_top; i++) {
+		if (i)
+			seq_putc(m, ',');
+		oomx_seq_task(m, NULL, &r->top[i], true);
+	}
+	if (!r->nr_top)
+		seq_putc(m, '-');
+}
+
+/* kind=early: what triggered it, whom it chose, what came of it. */
+static void oomx_seq_early(struct seq_file *m, const struct oomx_record *r)
+{
+	const struct oomx_early_info *e = &r->ei;
+	u32 rem;
+	u64 t = div_u64_rem(r->t_ns, NSEC_PER_SEC, &rem);
+
+	seq_printf(m, "seq=%llu time=%llu.%06u kind=early reason=%s policy=%s dry_run=%d action=%s",
+		   r->seq, t, rem / 1000, oomx_early_verdict_name(e->why),
+		   oomx_policy_name(r->policy), r->dry_run,
+		   e->outcome < OOMX_EO_NR ?
+		   oomx_early_outcome_names[e->outcome] : "unknown");
+	seq_printf(m, " stall_pct=%u refault_kbps=%u episode_ms=%llu avail_kb=%lu swap_free_kb=%lu grace_ms=%u",
+		   e->stall_pct, e->refault_kbps, e->episode_ms, e->avail_kb,
+		   e->swap_free_kb, e->grace_ms);
+	seq_printf(m, " totalpages=%lu seen=%u scored=%u", r->totalpages,
+		   r->nr_seen, r->nr_eligible);
+	oomx_seq_task(m, "victim", &r->victim, r->nr_victims);
+	oomx_seq_task(m, "choice", &r->choice, r->have_choice);
+	oomx_seq_task(m, "classic", &r->classic, r->have_classic);
+	oomx_seq_top(m, r);
+	seq_printf(m, " victims=%d nr_victims=%u", r->nr_victims ?
+		   r->victims[0] : 0, r->nr_victims);
+	oomx_seq_us(m, "outcome_us", r->outcome_ns);
+	oomx_seq_us(m, "kill_us", r->kill_ns);
+	seq_printf(m, " reap=%s robust=%s kept_pages=%u",
+		   oomx_reap_name(r->reap),
+		   r->reap == OOMX_REAP_DONE ? oomx_robust_name(r->robust) : "-",
+		   r->kept_pages);
+	oomx_seq_us(m, "reap_start_us", r->reap_start_ns);
+	oomx_seq_us(m, "released_us", r->released_ns);
+	oomx_seq_us(m, "zap_us", r->zap_ns);
+	seq_printf(m, " reaped_kb=%lu\n", r->reaped_kb);
+}
+
 static void oomx_seq_record(struct seq_file *m, const struct oomx_record *r)
 {
 	bool killed = r->action == OOMX_ACT_KILL ||
@@ -340,6 +485,10 @@ static void oomx_seq_record(struct seq_file *m, const struct oomx_record *r)
 	u32 rem;
 	u64 t = div_u64_rem(r->t_ns, NSEC_PER_SEC, &rem);
 
+	if (r->early) {
+		oomx_seq_early(m, r);
+		return;
+	}
 	seq_printf(m, "seq=%llu time=%llu.%06u kind=%s memcg=%s gfp=%#x order=%d policy=%s dry_run=%d action=%s",
 		   r->seq, t, rem / 1000, r->memcg ? "memcg" : "global",
 		   r->memcg ? r->memcg_path : "-", r->gfp_mask, r->order,
@@ -350,14 +499,7 @@ static void oomx_seq_record(struct seq_file *m, const struct oomx_record *r)
 	oomx_seq_task(m, "victim", &r->victim, killed);
 	oomx_seq_task(m, "choice", &r->choice, r->have_choice);
 	oomx_seq_task(m, "classic", &r->classic, r->have_classic);
-	seq_puts(m, " top=");
-	for (i = 0; i < r->nr_top; i++) {
-		if (i)
-			seq_putc(m, ',');
-		oomx_seq_task(m, NULL, &r->top[i], true);
-	}
-	if (!r->nr_top)
-		seq_putc(m, '-');
+	oomx_seq_top(m, r);
 	seq_puts(m, " victims=");
 	for (i = 0; i < min_t(unsigned int, r->nr_victims, OOMX_EVENT_VICTIMS); i++)
 		seq_printf(m, "%s%d", i ? "," : "", r->victims[i]);
@@ -432,6 +574,13 @@ static int oomx_status_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(oomx_status);
 
+static int oomx_early_file_show(struct seq_file *m, void *v)
+{
+	oomx_early_show(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(oomx_early_file);
+
 static int oomx_reclaim_file_show(struct seq_file *m, void *v)
 {
 	oomx_reclaim_show(m);
@@ -454,6 +603,8 @@ int oomx_records_init(void)
 	debugfs_create_file("status", 0400, oomx_dir, NULL, &oomx_status_fops);
 	debugfs_create_file("reclaim", 0400, oomx_dir, NULL,
 			    &oomx_reclaim_file_fops);
+	debugfs_create_file("early", 0400, oomx_dir, NULL,
+			    &oomx_early_file_fops);
 	return 0;
 }
 

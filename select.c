@@ -87,8 +87,8 @@ int oomx_cand_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return 0;
 }
 
-/* The identity of a task the kernel's scan holds, for the record. */
-static void oomx_cand_identity(struct oomx_cand *c, const void *task)
+/* The identity of a task its scan holds (RCU), for the record. */
+void oomx_cand_identity(struct oomx_cand *c, const void *task)
 {
 	const struct task_struct *p = task;
 

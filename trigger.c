@@ -78,6 +78,18 @@ struct oomx_event *oomx_event_current(void)
 	return ev;
 }
 
+/* A sequence number from the events' own, for an early intervention. */
+u64 oomx_event_seq_next(void)
+{
+	return atomic64_inc_return(&oomx_event_seq);
+}
+
+/* Is an out_of_memory() call under way right now? */
+bool oomx_oom_open(void)
+{
+	return !!READ_ONCE(oomx_cur_event);
+}
+
 /* Events up to this seq have returned from out_of_memory(). */
 u64 oomx_events_closed_seq(void)
 {

@@ -286,6 +286,58 @@ static inline bool oomx_mm_shared_with_init(struct mm_struct *mm)
 }
 
 /*
+ * task->in_memstall (CONFIG_PSI): set by psi_memstall_enter() for the
+ * outermost stall of a task, cleared by the matching psi_memstall_leave().
+ * Both are exported and take no lock oomx needs; oomx's return probes on
+ * them compare the bit before and after, on current only, so nested
+ * stalls count once and a kernel booted with psi=0 (the bit never set)
+ * counts none.  A bitfield in task_struct, in the public sched.h, on 6.1
+ * and 6.12 alike.
+ */
+static inline bool oomx_in_memstall(struct task_struct *t)
+{
+#ifdef CONFIG_PSI
+	return t->in_memstall;
+#else
+	return false;
+#endif
+}
+
+/*
+ * memory.oom.group: memcg->oom_group, a bool in the public struct
+ * mem_cgroup (memcontrol.h, 6.1 and 6.12), written by the cgroup file
+ * and read here under RCU as the kernel's mem_cgroup_get_oom_group()
+ * reads it.  The group an early kill takes whole is the highest ancestor
+ * of the victim's memcg that has it set, as for a global OOM; the caller
+ * gets a css reference.  The root cgroup has no such file.
+ */
+static inline struct mem_cgroup *oomx_oom_group_get(struct task_struct *tsk)
+{
+	struct mem_cgroup *memcg, *group = NULL;
+
+	if (mem_cgroup_disabled())
+		return NULL;
+	rcu_read_lock();
+	for (memcg = mem_cgroup_from_task(tsk); memcg;
+	     memcg = parent_mem_cgroup(memcg))
+		if (READ_ONCE(memcg->oom_group))
+			group = memcg;
+	if (group && !css_tryget(&group->css))
+		group = NULL;
+	rcu_read_unlock();
+	return group;
+}
+
+/* Is @tsk charged to @group or below it?  Caller holds RCU. */
+static inline bool oomx_task_in_memcg(struct task_struct *tsk,
+				      struct mem_cgroup *group)
+{
+	struct mem_cgroup *memcg = mem_cgroup_from_task(tsk);
+
+	return memcg && mem_cgroup_is_descendant(memcg, group);
+}
+
+/*
  * Fields oomx reads from kernel structures, all through public headers:
  *  - struct oom_control (->chosen, ->chosen_points, ->memcg, ->gfp_mask,
  *    ->order) in probes on out_of_memory() and oom_kill_process(), whose
@@ -298,7 +350,15 @@ static inline bool oomx_mm_shared_with_init(struct mm_struct *mm)
  *  - signal->oom_mm of a victim, set by mark_oom_victim() before the
  *    tracepoint fires; oomx takes its own mmgrab() reference;
  *  - mm counters through get_mm_counter()/get_mm_rss(), and
- *    mm_has_notifiers() under the mmap lock.
+ *    mm_has_notifiers() under the mmap lock;
+ *  - for early intervention: task->in_memstall and memcg->oom_group
+ *    (above); MemAvailable through si_mem_available(), RAM through
+ *    totalram_pages(), free swap through get_nr_swap_pages() (nr_swap_pages
+ *    is exported; total_swap_pages is not, so the swap floor is a share
+ *    of RAM), working-set refaults through global_node_page_state()
+ *    (vm_node_stat is exported); candidates' ->mm under task_lock(), as
+ *    the kernel's find_lock_task_mm() does, and their pid, flags,
+ *    ->signal->oom_score_adj and ->signal->oom_mm under RCU.
  */
 
 #endif /* _OOMX_COMPAT_H */

@@ -10,9 +10,12 @@
  *   reaper.c   the reaper kthread: the victim's memory back, early
  *   record.c   the decision record, counters, log lines, debugfs
  *
+ * Before any OOM, early.c acts on its own when reclaim_hooks.c's evidence
+ * shows the machine thrashing: SIGTERM, then SIGKILL and reaper.c.
+ *
  * Around them: oomx.c (module init/exit), params.c (parameters),
  * probes.c (the table of probe points), reclaim_hooks.c (reclaim
- * telemetry), policy.c (the pure policy).
+ * telemetry and memory stalls), policy.c (the pure policy and triggers).
  */
 #ifndef _OOMX_H
 #define _OOMX_H
@@ -50,6 +53,13 @@ extern unsigned int oomx_reap_delay_ms;
 extern unsigned int oomx_reap_verified_delay_ms;
 extern unsigned int oomx_top_candidates;
 extern bool oomx_score_all;
+extern bool oomx_early;
+extern unsigned int oomx_early_stall_pct;
+extern unsigned int oomx_early_sustain_ms;
+extern unsigned int oomx_early_refault_kbps;
+extern unsigned int oomx_early_avail_floor_pct;
+extern unsigned int oomx_early_swap_floor_pct;
+extern unsigned int oomx_term_grace_ms;
 
 /* oomx's workqueue (oomx.c): records and sampling; has a rescuer. */
 extern struct workqueue_struct *oomx_wq;
@@ -61,6 +71,8 @@ bool oomx_hook_disabled_by_param(const char *symbol);
 /* ---- the probe table (probes.c) ---- */
 /* In arming order: out_of_memory(), the gate, last (and disarmed first). */
 enum oomx_hook {
+	OOMX_HOOK_MEMSTALL_ENTER,	/* psi_memstall_enter(): stalls begin */
+	OOMX_HOOK_MEMSTALL_LEAVE,	/* psi_memstall_leave(): ... and end */
 	OOMX_HOOK_DIRECT_RECLAIM,	/* try_to_free_pages() */
 	OOMX_HOOK_MEMCG_RECLAIM,	/* try_to_free_mem_cgroup_pages() */
 	OOMX_HOOK_ALLOC_SLOWPATH,	/* __alloc_pages_slowpath() */
@@ -123,6 +135,14 @@ int oomx_memcg_ret(struct kretprobe_instance *ri, struct pt_regs *regs);
 int oomx_slow_entry(struct kretprobe_instance *ri, struct pt_regs *regs);
 int oomx_slow_ret(struct kretprobe_instance *ri, struct pt_regs *regs);
 #define OOMX_RECLAIM_DATA_SIZE	(3 * sizeof(u64))
+int oomx_memstall_entry(struct kretprobe_instance *ri, struct pt_regs *regs);
+int oomx_memstall_enter_ret(struct kretprobe_instance *ri,
+			    struct pt_regs *regs);
+int oomx_memstall_leave_ret(struct kretprobe_instance *ri,
+			    struct pt_regs *regs);
+#define OOMX_MEMSTALL_DATA_SIZE	sizeof(bool)
+u64 oomx_memstall_some_ns(u64 now);
+unsigned int oomx_memstall_nr(void);
 
 /* ---- the OOM event ---- */
 #define OOMX_EVENT_VICTIMS	8
@@ -185,6 +205,8 @@ void oomx_events_init(void);
 void oomx_events_exit(void);
 struct oomx_event *oomx_event_current(void);
 u64 oomx_events_closed_seq(void);
+u64 oomx_event_seq_next(void);
+bool oomx_oom_open(void);
 void oomx_events_record(void);
 int oomx_oom_entry(struct kretprobe_instance *ri, struct pt_regs *regs);
 int oomx_oom_return(struct kretprobe_instance *ri, struct pt_regs *regs);
@@ -196,6 +218,7 @@ int oomx_oom_notify(struct notifier_block *nb, unsigned long action,
 int oomx_cand_entry(struct kretprobe_instance *ri, struct pt_regs *regs);
 int oomx_cand_return(struct kretprobe_instance *ri, struct pt_regs *regs);
 int oomx_decision_pre(struct kprobe *kp, struct pt_regs *regs);
+void oomx_cand_identity(struct oomx_cand *c, const void *task);
 #define OOMX_CAND_DATA_SIZE	(3 * sizeof(void *) + sizeof(long))
 
 /* kill.c */
@@ -218,6 +241,8 @@ int oomx_reaper_start(void);
 void oomx_reaper_stop(void);
 bool oomx_reaper_enqueue(struct task_struct *tsk, struct mm_struct *mm,
 			 u64 seq, u64 t_kill_ns);
+bool oomx_reaper_enqueue_early(struct task_struct *tsk, struct mm_struct *mm,
+			       u64 seq, u64 t_kill_ns);
 struct task_struct *oomx_inflight_victim(struct mem_cgroup *oom_memcg);
 int oomx_put_reserve(void);
 void oomx_put_later(int slot, struct task_struct *tsk);
@@ -238,6 +263,32 @@ struct oomx_rec_task {
 };
 
 #define OOMX_PATH_LEN	128
+
+/* An early intervention (early.c), as its record keeps it. */
+enum oomx_early_outcome {
+	OOMX_EO_TERM,		/* SIGTERM sent, grace running */
+	OOMX_EO_TERM_EXITED,	/* ... and it exited */
+	OOMX_EO_SPARED,		/* ... pressure gone: spared */
+	OOMX_EO_OOM_FIRST,	/* ... an OOM kill came first */
+	OOMX_EO_KILLED,		/* SIGKILL sent, reaper queued */
+	OOMX_EO_WOULD_KILL,	/* dry_run */
+	OOMX_EO_NO_VICTIM,	/* nothing oomx may kill */
+	OOMX_EO_NR,
+};
+
+struct oomx_early_info {
+	u64 seq;			/* its record, set by oomx_record_early() */
+	u64 t_ns;
+	enum oomx_early_verdict why;
+	enum oomx_early_outcome outcome;
+	enum oomx_policy policy;
+	bool dry_run;
+	unsigned int stall_pct, refault_kbps, grace_ms;
+	u64 episode_ms;
+	unsigned long avail_kb, swap_free_kb;
+	const struct oomx_sel *sel;	/* while the record is made */
+	struct oomx_rec_task victim;	/* set by oomx_record_early() */
+};
 
 struct oomx_record {
 	u64 seq;
@@ -273,6 +324,10 @@ struct oomx_record {
 	u64 zap_ns;			/* time spent unmapping */
 	unsigned long reaped_kb;
 	struct oomx_reclaim_window reclaim;
+	/* early intervention (kind=early) */
+	bool early;
+	struct oomx_early_info ei;
+	u64 outcome_ns;			/* trigger -> its outcome */
 };
 
 enum oomx_counter {
@@ -294,6 +349,12 @@ enum oomx_counter {
 	OOMX_C_REAP_DROPPED,
 	OOMX_C_REAP_UNVERIFIED,	/* waited reap_delay_ms: lists unreadable */
 	OOMX_C_ROBUST_KEPT_PAGES,
+	OOMX_C_EARLY_TERMS,	/* early victims sent SIGTERM */
+	OOMX_C_EARLY_TERM_EXITED,	/* ... that exited within the grace */
+	OOMX_C_EARLY_SPARED,	/* ... spared: pressure gone by its end */
+	OOMX_C_EARLY_KILLS,	/* early victims sent SIGKILL */
+	OOMX_C_EARLY_WOULD_KILL,	/* dry_run: early kills not made */
+	OOMX_C_EARLY_HELD,	/* triggers held back: a victim in flight */
 	OOMX_C_NR,
 };
 
@@ -306,10 +367,19 @@ static inline void oomx_count(enum oomx_counter c, long n)
 }
 
 void oomx_record_event(const struct oomx_event *ev);
+void oomx_record_early(struct oomx_early_info *info);
+void oomx_record_early_update(u64 seq, enum oomx_early_outcome o,
+			      u64 after_ns);
 void oomx_records_log(void);
 void oomx_record_update(u64 seq, void (*fn)(struct oomx_record *r, void *arg),
 			void *arg);
 int oomx_records_init(void);
 void oomx_records_exit(void);
+
+/* ---- early intervention (early.c) ---- */
+int oomx_early_start(void);
+void oomx_early_stop(void);
+void oomx_early_kick(void);
+void oomx_early_show(struct seq_file *m);
 
 #endif /* _OOMX_H */

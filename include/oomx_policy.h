@@ -166,6 +166,66 @@ int oomx_robust_walk(const struct oomx_robust_ops *ops, void *ctx,
 		     struct oomx_pageset *keep, unsigned int *budget,
 		     bool *found);
 
+/*
+ * Early intervention: is the machine drowning before any OOM?  One call
+ * per tick (about 100 ms) of evidence from the reclaim path; the state
+ * carries the episode.  Thrashing is memory stall *with* refaults of the
+ * working set: reclaim that drops clean cache nobody needs again stalls
+ * little and refaults nothing, so a full but healthy machine never
+ * qualifies.  The floor is a second guard rail: almost no memory
+ * available, almost no swap free, and reclaim stalling.
+ */
+struct oomx_pressure {
+	u64 dt_ns;		/* the tick's length */
+	u64 stall_ns;		/* time some user task was in a memory stall */
+	u64 ws_refaults;	/* refaults of working-set pages (activations) */
+	u64 refaults;		/* every refault of an evicted page */
+	unsigned long avail_pages;	/* MemAvailable */
+	unsigned long total_pages;	/* RAM */
+	unsigned long swap_free_pages;
+};
+
+struct oomx_early_cfg {
+	unsigned int stall_pct;		/* thrashing: stall share, % */
+	unsigned int sustain_ms;	/* ... held this long */
+	unsigned int refault_kbps;	/* ... with this many KiB/s refaulting */
+	unsigned int avail_floor_pct;	/* floor: MemAvailable under this % */
+	unsigned int swap_floor_pct;	/* ... and free swap under this % of RAM */
+	unsigned int page_kb;		/* PAGE_SIZE / 1024 */
+};
+
+/* An episode: consecutive ticks that qualify, and what they added up to. */
+struct oomx_episode {
+	u64 since_ns;		/* 0: none under way */
+	u64 dt_ns, stall_ns, ws_refaults;
+};
+
+struct oomx_early_state {
+	struct oomx_episode thrash, floor;
+};
+
+enum oomx_early_verdict {
+	OOMX_EARLY_CALM,	/* nothing under way */
+	OOMX_EARLY_RISING,	/* an episode under way, not yet sustained */
+	OOMX_EARLY_THRASHING,	/* sustained thrashing: act */
+	OOMX_EARLY_FLOOR,	/* below both floors and stalling: act */
+};
+
+/* The floor acts after this long, if stall is at least this share. */
+#define OOMX_FLOOR_SUSTAIN_MS	500
+#define OOMX_FLOOR_STALL_PCT	10
+
+enum oomx_early_verdict oomx_early_step(struct oomx_early_state *s,
+					const struct oomx_early_cfg *cfg,
+					const struct oomx_pressure *p,
+					u64 now_ns);
+void oomx_early_reset(struct oomx_early_state *s);
+unsigned int oomx_episode_stall_pct(const struct oomx_episode *e);
+unsigned int oomx_episode_refault_kbps(const struct oomx_episode *e,
+				       unsigned int page_kb);
+const char *oomx_early_verdict_name(enum oomx_early_verdict v);
+int oomx_check_early(const struct oomx_early_cfg *cfg);
+
 /* Parameter parsing: 0 or -EINVAL, *out untouched on error. */
 int oomx_parse_policy(const char *s, enum oomx_policy *out);
 int oomx_parse_bool(const char *s, bool *out);

@@ -793,8 +793,207 @@ static struct kunit_suite oomx_params_suite = {
 	.test_cases = oomx_params_cases,
 };
 
+/* ---- early intervention ---- */
+
+static const struct oomx_early_cfg early_cfg = {
+	.stall_pct = 40,
+	.sustain_ms = 2000,
+	.refault_kbps = 1024,
+	.avail_floor_pct = 2,
+	.swap_floor_pct = 10,
+	.page_kb = 4,
+};
+
+#define TICK_NS	(100 * NSEC_PER_MSEC)
+#define EARLY_TOTAL	(128UL << 10)	/* 512 MiB of 4 KiB pages */
+
+/* Ticks of @stall_pct stall and @refault_kbps working-set refaults. */
+static enum oomx_early_verdict early_ticks(struct oomx_early_state *s,
+					   u64 *now, int n,
+					   unsigned int stall_pct,
+					   unsigned int refault_kbps,
+					   unsigned long avail)
+{
+	enum oomx_early_verdict v = OOMX_EARLY_CALM;
+	struct oomx_pressure p = {
+		.dt_ns = TICK_NS,
+		.stall_ns = TICK_NS * stall_pct / 100,
+		/* per 100 ms tick, in 4 KiB pages */
+		.ws_refaults = refault_kbps / 4 / 10,
+		.avail_pages = avail,
+		.total_pages = EARLY_TOTAL,
+		.swap_free_pages = 0,
+	};
+
+	while (n--) {
+		*now += TICK_NS;
+		v = oomx_early_step(s, &early_cfg, &p, *now);
+	}
+	return v;
+}
+
+static void early_thrash_sustained(struct kunit *test)
+{
+	struct oomx_early_state s = {};
+	u64 now = 1000 * NSEC_PER_SEC;
+
+	/* 1.9 s: not yet. */
+	KUNIT_EXPECT_EQ(test, OOMX_EARLY_RISING,
+			early_ticks(&s, &now, 19, 60, 4096, EARLY_TOTAL / 5));
+	KUNIT_EXPECT_EQ(test, OOMX_EARLY_THRASHING,
+			early_ticks(&s, &now, 1, 60, 4096, EARLY_TOTAL / 5));
+	KUNIT_EXPECT_EQ(test, 60U, oomx_episode_stall_pct(&s.thrash));
+	KUNIT_EXPECT_EQ(test, 4080U, oomx_episode_refault_kbps(&s.thrash, 4));
+	oomx_early_reset(&s);
+	KUNIT_EXPECT_EQ(test, OOMX_EARLY_CALM,
+			early_ticks(&s, &now, 1, 0, 0, EARLY_TOTAL / 5));
+}
+
+/* A full machine dropping clean cache: stall, but nothing refaults. */
+static void early_full_but_healthy(struct kunit *test)
+{
+	struct oomx_early_state s = {};
+	u64 now = 1000 * NSEC_PER_SEC;
+
+	KUNIT_EXPECT_NE(test, OOMX_EARLY_THRASHING,
+			early_ticks(&s, &now, 600, 90, 0, EARLY_TOTAL * 5 / 100));
+	KUNIT_EXPECT_NE(test, OOMX_EARLY_FLOOR,
+			early_ticks(&s, &now, 600, 90, 0, EARLY_TOTAL * 5 / 100));
+	/* Refaults, but hardly any stall: the working set still fits. */
+	oomx_early_reset(&s);
+	KUNIT_EXPECT_EQ(test, OOMX_EARLY_CALM,
+			early_ticks(&s, &now, 600, 5, 65536, EARLY_TOTAL * 5 / 100));
+}
+
+/* Hysteresis: down to half keeps the episode; below it ends it. */
+static void early_hysteresis(struct kunit *test)
+{
+	struct oomx_early_state s = {};
+	u64 now = 1000 * NSEC_PER_SEC;
+
+	early_ticks(&s, &now, 10, 80, 4096, EARLY_TOTAL / 5);
+	/* 25 %: above 40 / 2, the episode goes on and its mean stays >= 40. */
+	KUNIT_EXPECT_EQ(test, OOMX_EARLY_THRASHING,
+			early_ticks(&s, &now, 10, 25, 4096, EARLY_TOTAL / 5));
+	oomx_early_reset(&s);
+	early_ticks(&s, &now, 10, 80, 4096, EARLY_TOTAL / 5);
+	KUNIT_EXPECT_EQ(test, OOMX_EARLY_CALM,
+			early_ticks(&s, &now, 1, 19, 4096, EARLY_TOTAL / 5));
+	/* 30 % does not begin an episode, only keeps one. */
+	KUNIT_EXPECT_EQ(test, OOMX_EARLY_CALM,
+			early_ticks(&s, &now, 50, 30, 4096, EARLY_TOTAL / 5));
+	/* Sustained, but the mean fell under 40 %: not yet. */
+	oomx_early_reset(&s);
+	early_ticks(&s, &now, 2, 100, 4096, EARLY_TOTAL / 5);
+	KUNIT_EXPECT_EQ(test, OOMX_EARLY_RISING,
+			early_ticks(&s, &now, 30, 21, 4096, EARLY_TOTAL / 5));
+}
+
+static void early_floor(struct kunit *test)
+{
+	struct oomx_early_state s = {};
+	struct oomx_early_cfg off = early_cfg;
+	u64 now = 1000 * NSEC_PER_SEC;
+
+	/* 1 % available, no swap, stalling: 0.5 s and it acts. */
+	KUNIT_EXPECT_EQ(test, OOMX_EARLY_RISING,
+			early_ticks(&s, &now, 4, 20, 0, EARLY_TOTAL / 100));
+	KUNIT_EXPECT_EQ(test, OOMX_EARLY_FLOOR,
+			early_ticks(&s, &now, 1, 20, 0, EARLY_TOTAL / 100));
+	/* No stall at all: a full machine that is fine. */
+	oomx_early_reset(&s);
+	KUNIT_EXPECT_EQ(test, OOMX_EARLY_CALM,
+			early_ticks(&s, &now, 100, 0, 0, EARLY_TOTAL / 100));
+	/* 3 % available: above the floor. */
+	KUNIT_EXPECT_EQ(test, OOMX_EARLY_CALM,
+			early_ticks(&s, &now, 100, 20, 0, EARLY_TOTAL * 3 / 100));
+	/* Floor off. */
+	oomx_early_reset(&s);
+	off.avail_floor_pct = 0;
+	while (now < 1200 * NSEC_PER_SEC) {
+		struct oomx_pressure p = {
+			.dt_ns = TICK_NS, .stall_ns = TICK_NS,
+			.avail_pages = 0, .total_pages = EARLY_TOTAL,
+		};
+
+		now += TICK_NS;
+		KUNIT_EXPECT_NE(test, OOMX_EARLY_FLOOR,
+				oomx_early_step(&s, &off, &p, now));
+	}
+}
+
+static void early_floor_swap(struct kunit *test)
+{
+	struct oomx_early_state s = {};
+	struct oomx_pressure p = {
+		.dt_ns = TICK_NS, .stall_ns = TICK_NS / 2,
+		.avail_pages = EARLY_TOTAL / 100, .total_pages = EARLY_TOTAL,
+		.swap_free_pages = EARLY_TOTAL / 5,	/* 20 % of RAM free in swap */
+	};
+	u64 now = 1000 * NSEC_PER_SEC;
+	int i;
+
+	for (i = 0; i < 50; i++) {
+		now += TICK_NS;
+		KUNIT_EXPECT_NE(test, OOMX_EARLY_FLOOR,
+				oomx_early_step(&s, &early_cfg, &p, now));
+	}
+	p.swap_free_pages = EARLY_TOTAL / 20;
+	for (i = 0; i < 5; i++) {
+		now += TICK_NS;
+		oomx_early_step(&s, &early_cfg, &p, now);
+	}
+	KUNIT_EXPECT_EQ(test, OOMX_EARLY_FLOOR,
+			oomx_early_step(&s, &early_cfg, &p, now + TICK_NS));
+}
+
+static void early_empty_tick_and_names(struct kunit *test)
+{
+	struct oomx_early_state s = {};
+	struct oomx_pressure p = { .total_pages = EARLY_TOTAL };
+
+	KUNIT_EXPECT_EQ(test, OOMX_EARLY_CALM,
+			oomx_early_step(&s, &early_cfg, &p, NSEC_PER_SEC));
+	KUNIT_EXPECT_STREQ(test, "thrashing",
+			   oomx_early_verdict_name(OOMX_EARLY_THRASHING));
+	KUNIT_EXPECT_STREQ(test, "unknown", oomx_early_verdict_name(99));
+}
+
+static void early_check_cfg(struct kunit *test)
+{
+	struct oomx_early_cfg c = early_cfg;
+
+	KUNIT_EXPECT_EQ(test, 0, oomx_check_early(&c));
+	c.stall_pct = 0;
+	KUNIT_EXPECT_EQ(test, -EINVAL, oomx_check_early(&c));
+	c.stall_pct = 101;
+	KUNIT_EXPECT_EQ(test, -EINVAL, oomx_check_early(&c));
+	c = early_cfg;
+	c.sustain_ms = 99;
+	KUNIT_EXPECT_EQ(test, -EINVAL, oomx_check_early(&c));
+	c = early_cfg;
+	c.avail_floor_pct = 51;
+	KUNIT_EXPECT_EQ(test, -EINVAL, oomx_check_early(&c));
+}
+
+static struct kunit_case oomx_early_cases[] = {
+	KUNIT_CASE(early_thrash_sustained),
+	KUNIT_CASE(early_full_but_healthy),
+	KUNIT_CASE(early_hysteresis),
+	KUNIT_CASE(early_floor),
+	KUNIT_CASE(early_floor_swap),
+	KUNIT_CASE(early_empty_tick_and_names),
+	KUNIT_CASE(early_check_cfg),
+	{}
+};
+
+static struct kunit_suite oomx_early_suite = {
+	.name = "oomx_early",
+	.test_cases = oomx_early_cases,
+};
+
 kunit_test_suites(&oomx_policy_suite, &oomx_event_suite, &oomx_reap_suite,
-		  &oomx_params_suite);
+		  &oomx_params_suite, &oomx_early_suite);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("KUnit tests for oomx's policy");

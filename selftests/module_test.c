@@ -44,6 +44,13 @@ TEST_F(loaded, defaults)
 	EXPECT_STREQ("50", oomx_param_read("reap_verified_delay_ms"));
 	EXPECT_STREQ("5", oomx_param_read("top_candidates"));
 	EXPECT_STREQ("N", oomx_param_read("score_all"));
+	EXPECT_STREQ("N", oomx_param_read("early"));
+	EXPECT_STREQ("40", oomx_param_read("early_stall_pct"));
+	EXPECT_STREQ("2000", oomx_param_read("early_sustain_ms"));
+	EXPECT_STREQ("1024", oomx_param_read("early_refault_kbps"));
+	EXPECT_STREQ("2", oomx_param_read("early_avail_floor_pct"));
+	EXPECT_STREQ("10", oomx_param_read("early_swap_floor_pct"));
+	EXPECT_STREQ("1000", oomx_param_read("term_grace_ms"));
 	EXPECT_STREQ("", oomx_param_read("disable_hooks"));
 }
 
@@ -61,6 +68,10 @@ TEST_F(loaded, good_values_take_effect)
 	EXPECT_STREQ("60000", oomx_param_read("reap_verified_delay_ms"));
 	ASSERT_EQ(0, oomx_param_write("top_candidates", "16"));
 	EXPECT_STREQ("16", oomx_param_read("top_candidates"));
+	ASSERT_EQ(0, oomx_param_write("early_sustain_ms", "5000"));
+	EXPECT_STREQ("5000", oomx_param_read("early_sustain_ms"));
+	ASSERT_EQ(0, oomx_param_write("term_grace_ms", "0"));
+	EXPECT_STREQ("0", oomx_param_read("term_grace_ms"));
 }
 
 struct bad_case {
@@ -83,6 +94,14 @@ static const struct bad_case bad_cases[] = {
 	{ "reap_verified_delay_ms", "\n", "50" },
 	{ "top_candidates", "0", "5" },
 	{ "top_candidates", "17", "5" },
+	{ "early", "sometimes", "N" },
+	{ "early_stall_pct", "0", "40" },
+	{ "early_stall_pct", "101", "40" },
+	{ "early_sustain_ms", "99", "2000" },
+	{ "early_avail_floor_pct", "51", "2" },
+	{ "early_swap_floor_pct", "101", "10" },
+	{ "term_grace_ms", "60001", "1000" },
+	{ "term_grace_ms", "1s", "1000" },
 };
 
 TEST_F(loaded, bad_values_rejected_old_kept)
@@ -143,6 +162,28 @@ TEST_F(loaded, debugfs_files)
 	EXPECT_EQ(0, oomx_stat("victims"));
 	ASSERT_EQ(0, oomx_read_file(OOMX_DEBUGFS "decisions", buf, sizeof(buf)));
 	EXPECT_STREQ("", buf);
+	EXPECT_EQ(0, oomx_stat("early_terms"));
+	EXPECT_EQ(0, oomx_stat("early_kills"));
+}
+
+/*
+ * The early watcher polls only while memory stalls: on a calm machine it
+ * takes its baseline, then sleeps (OOMX_IDLE_TICKS of 100 ms) until a
+ * stall wakes it.
+ */
+TEST_F(loaded, early_watcher_sleeps_when_calm)
+{
+	char buf[2048];
+	long deadline = oomx_now_ms() + 10000;
+
+	do {
+		oomx_sleep_ms(200);
+		ASSERT_EQ(0, oomx_read_file(OOMX_DEBUGFS "early", buf,
+					    sizeof(buf)));
+	} while (!strstr(buf, "watcher asleep") && oomx_now_ms() < deadline);
+	EXPECT_NE(NULL, strstr(buf, "watcher asleep")) TH_LOG("%s", buf);
+	EXPECT_NE(NULL, strstr(buf, "verdict calm")) TH_LOG("%s", buf);
+	EXPECT_NE(NULL, strstr(buf, "victim_stage none")) TH_LOG("%s", buf);
 }
 
 TEST(bad_load_parameters_refused)

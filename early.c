@@ -1,0 +1,634 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * oomx early intervention: act before the machine drowns.
+ *
+ * The kernel's OOM killer fires only when reclaim makes no progress at
+ * all.  A machine whose working set no longer fits keeps "progressing"
+ * by evicting page cache it needs again a moment later, and thrashes for
+ * minutes.  oomx watches the reclaim path itself (reclaim_hooks.c):
+ * memory stalls as the kernel's PSI defines them, refaults of working-set
+ * pages, MemAvailable and free swap.
+ *
+ * Nothing polls while the machine is calm: the first memory stall of a
+ * user task wakes the watcher (irq_work from the probe), which then
+ * samples every OOMX_TICK_MS until the stalls have been gone for
+ * OOMX_IDLE_TICKS, and goes back to sleep.  Each tick goes through the
+ * pure triggers (oomx_early_step(), policy.c).  When one fires:
+ *
+ *  - the victim is chosen by the same policy as at an OOM, over the same
+ *    candidates the kernel would consider (never init, kernel threads,
+ *    oom_score_adj -1000, an mm already reaped, a task in vfork), and
+ *    never while a victim of anyone's is in flight or an OOM is open;
+ *  - grace: SIGTERM to its process (and to its memory.oom.group and the
+ *    other users of its mm), term_grace_ms to exit;
+ *  - then, if its memory is not back and the evidence persists, SIGKILL
+ *    to all of them, and oomx's reaper takes the victim as it takes an
+ *    OOM victim (robust futex lists read first);
+ *  - pacing: the next early victim only once this one's memory is back
+ *    and the evidence has built up again from nothing.
+ *
+ * A real OOM meanwhile is the kernel's, with oomx's choice: a victim
+ * killed early is in oomx's reaper queue, so the kernel's kill is handed
+ * that victim and kills no one else (select.c); one still in its grace
+ * stage makes oomx stand down, so the kernel's kill and oomx's never
+ * race.  dry_run records "would have killed" and signals no one.
+ *
+ * Everything here runs in the watcher kthread, in process context, and
+ * owns what it uses: the victim's task (get_task_struct) and mm (mmgrab)
+ * until its outcome is known.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/irq_work.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/swap.h>
+#include <linux/vmstat.h>
+#include <linux/wait.h>
+
+#include "compat.h"
+#include "oomx.h"
+
+#define OOMX_TICK_MS		100
+#define OOMX_IDLE_TICKS		20	/* calm ticks before the watcher sleeps */
+#define OOMX_EARLY_GIVE_UP_NS	(30ULL * NSEC_PER_SEC)
+
+enum oomx_early_stage {
+	OOMX_ES_NONE,
+	OOMX_ES_GRACE,		/* SIGTERM sent */
+	OOMX_ES_KILLED,		/* SIGKILL sent: waiting for its memory */
+};
+
+/* The watcher's own state: only the watcher thread touches it. */
+static struct {
+	struct oomx_early_state trig;
+	u64 last_ns, last_stall_ns, last_ws, last_rf;
+	unsigned int calm_ticks;
+	/* the victim in flight */
+	enum oomx_early_stage stage;
+	struct task_struct *task;	/* get_task_struct() */
+	struct mm_struct *mm;		/* mmgrab() */
+	struct oomx_early_info info;	/* what its record says */
+	u64 t_term_ns;
+	long oom_events_at_term;
+} oomx_w;
+
+/* The watcher's selection scratch (too big for its stack). */
+static struct oomx_sel oomx_early_sel;
+
+static struct task_struct *oomx_early_thread;
+static unsigned int oomx_early_stage_shown;	/* for debugfs: WRITE_ONCE */
+static DECLARE_WAIT_QUEUE_HEAD(oomx_early_wait);
+static atomic_t oomx_early_kicked = ATOMIC_INIT(0);
+static atomic_t oomx_early_idle = ATOMIC_INIT(1);
+
+static void oomx_early_iw_fn(struct irq_work *iw)
+{
+	atomic_set(&oomx_early_kicked, 1);
+	wake_up(&oomx_early_wait);
+}
+
+static struct irq_work oomx_early_iw;
+
+/* From a probe handler: a stall began; wake the watcher if it sleeps. */
+void oomx_early_kick(void)
+{
+	if (atomic_read(&oomx_early_idle))
+		irq_work_queue(&oomx_early_iw);
+}
+
+static struct oomx_early_cfg oomx_early_cfg_now(void)
+{
+	return (struct oomx_early_cfg){
+		.stall_pct = READ_ONCE(oomx_early_stall_pct),
+		.sustain_ms = READ_ONCE(oomx_early_sustain_ms),
+		.refault_kbps = READ_ONCE(oomx_early_refault_kbps),
+		.avail_floor_pct = READ_ONCE(oomx_early_avail_floor_pct),
+		.swap_floor_pct = READ_ONCE(oomx_early_swap_floor_pct),
+		.page_kb = PAGE_SIZE / 1024,
+	};
+}
+
+/* Refaults of pages evicted while still in the working set. */
+static u64 oomx_ws_refaults(void)
+{
+	return global_node_page_state(WORKINGSET_ACTIVATE_FILE) +
+	       global_node_page_state(WORKINGSET_ACTIVATE_ANON);
+}
+
+/* Every refault: a page read back in after it was evicted. */
+static u64 oomx_refaults(void)
+{
+	return global_node_page_state(WORKINGSET_REFAULT_FILE) +
+	       global_node_page_state(WORKINGSET_REFAULT_ANON);
+}
+
+static void oomx_early_sample(struct oomx_pressure *p, u64 now)
+{
+	u64 stall = oomx_memstall_some_ns(now), ws = oomx_ws_refaults();
+	u64 rf = oomx_refaults();
+
+	p->dt_ns = oomx_w.last_ns ? now - oomx_w.last_ns : 0;
+	p->stall_ns = stall - oomx_w.last_stall_ns;
+	p->ws_refaults = ws >= oomx_w.last_ws ? ws - oomx_w.last_ws : 0;
+	p->avail_pages = si_mem_available();
+	p->total_pages = totalram_pages();
+	p->swap_free_pages = max_t(long, get_nr_swap_pages(), 0);
+	oomx_w.last_ns = now;
+	oomx_w.last_stall_ns = stall;
+	oomx_w.last_ws = ws;
+	p->refaults = rf >= oomx_w.last_rf ? rf - oomx_w.last_rf : 0;
+	oomx_w.last_rf = rf;
+}
+
+/* ---- the choice ---- */
+
+/*
+ * A candidate as oom_badness() sees it: rss, swap entries and page
+ * tables of the first thread that still has the mm, under its
+ * task_lock().  Returns false for what the kernel would never choose.
+ */
+static bool oomx_early_cand(struct task_struct *p, struct oomx_cand *c,
+			    unsigned long totalpages)
+{
+	struct task_struct *t;
+	bool found = false;
+
+	if (is_global_init(p) || (p->flags & PF_KTHREAD))
+		return false;
+	c->adj = READ_ONCE(p->signal->oom_score_adj);
+	if (c->adj == OOM_SCORE_ADJ_MIN)
+		return false;
+	for_each_thread(p, t) {
+		struct mm_struct *mm;
+
+		task_lock(t);
+		mm = t->mm;
+		if (mm) {
+			found = !oomx_mm_test(mm, MMF_OOM_SKIP) && !in_vfork(t);
+			c->mem = get_mm_rss(mm) +
+				 get_mm_counter(mm, MM_SWAPENTS) +
+				 mm_pgtables_bytes(mm) / PAGE_SIZE;
+		}
+		task_unlock(t);
+		if (mm)
+			break;
+	}
+	if (!found)
+		return false;
+	c->classic = oomx_classic_points(c->mem, c->adj, totalpages);
+	return true;
+}
+
+/*
+ * oomx's policy over every process, under RCU.  Returns the choice with
+ * a reference, or NULL: nothing killable, or a victim (anyone's) still
+ * in flight, which is the kernel's to wait for.
+ */
+static struct task_struct *oomx_early_choose(struct oomx_sel *sel,
+					     bool *in_flight)
+{
+	unsigned long totalpages = totalram_pages() +
+				   max_t(long, get_nr_swap_pages(), 0);
+	struct task_struct *p, *best = NULL;
+
+	oomx_sel_init(sel, READ_ONCE(oomx_policy), totalpages,
+		      READ_ONCE(oomx_top_candidates));
+	*in_flight = false;
+	rcu_read_lock();
+	for_each_process(p) {
+		struct mm_struct *oom_mm = READ_ONCE(p->signal->oom_mm);
+		struct oomx_cand c = {};
+
+		/* A victim of the kernel's kill still on its way out. */
+		if (oom_mm && !oomx_mm_test(oom_mm, MMF_OOM_SKIP)) {
+			*in_flight = true;
+			break;
+		}
+		if (!oomx_early_cand(p, &c, totalpages))
+			continue;
+		oomx_sel_offer(sel, &c, oomx_cand_identity, p);
+		if (sel->best.pid == p->tgid)
+			best = p;
+	}
+	if (best && !*in_flight)
+		get_task_struct(best);
+	else
+		best = NULL;
+	rcu_read_unlock();
+	return best;
+}
+
+/*
+ * Does any process that must never be killed (init, a kernel thread, an
+ * oom_score_adj -1000 process) use @mm outside @victim's thread group?
+ * Then the victim is spared: the kernel's kill would take them too.
+ */
+static bool oomx_mm_protected_sharer(struct task_struct *victim,
+				     struct mm_struct *mm)
+{
+	struct task_struct *p, *t;
+	bool found = false;
+
+	rcu_read_lock();
+	for_each_process(p) {
+		if (same_thread_group(p, victim))
+			continue;
+		for_each_thread(p, t) {
+			if (READ_ONCE(t->mm) != mm)
+				continue;
+			found = is_global_init(p) || (p->flags & PF_KTHREAD) ||
+				READ_ONCE(p->signal->oom_score_adj) ==
+				OOM_SCORE_ADJ_MIN;
+			break;
+		}
+		if (found)
+			break;
+	}
+	rcu_read_unlock();
+	return found;
+}
+
+static bool oomx_process_uses_mm(struct task_struct *p, struct mm_struct *mm)
+{
+	struct task_struct *t;
+
+	for_each_thread(p, t)
+		if (READ_ONCE(t->mm) == mm)
+			return true;
+	return false;
+}
+
+/*
+ * @sig to the victim's process, every other process using its mm, and
+ * its memory.oom.group, as the kernel's kill does (never init, kernel
+ * threads or -1000 members).  Returns how many processes were signalled.
+ */
+static unsigned int oomx_early_signal(struct task_struct *victim,
+				      struct mm_struct *mm, int sig)
+{
+	struct mem_cgroup *group = oomx_oom_group_get(victim);
+	struct task_struct *p;
+	unsigned int n = 0;
+
+	if (!kill_pid(task_tgid(victim), sig, 1))
+		n++;
+	rcu_read_lock();
+	for_each_process(p) {
+		if (same_thread_group(p, victim) || is_global_init(p) ||
+		    (p->flags & PF_KTHREAD) ||
+		    READ_ONCE(p->signal->oom_score_adj) == OOM_SCORE_ADJ_MIN)
+			continue;
+		if (!oomx_process_uses_mm(p, mm) &&
+		    !(group && oomx_task_in_memcg(p, group)))
+			continue;
+		if (!kill_pid(task_tgid(p), sig, 1))
+			n++;
+	}
+	rcu_read_unlock();
+	if (group)
+		oomx_memcg_put(group);
+	return n;
+}
+
+/* ---- the victim in flight ---- */
+
+/*
+ * Its memory back: its own exit done (every user gone and exit_mmap()
+ * finished), or oomx's reaper done with it (MMF_OOM_SKIP, lock free).
+ */
+static bool oomx_early_memory_back(struct mm_struct *mm)
+{
+	if (oomx_mm_exit_unfinished(mm))
+		return false;
+	return !atomic_read(&mm->mm_users) || !oomx_mm_memory_pending(mm);
+}
+
+static void oomx_early_release(void)
+{
+	if (oomx_w.task) {
+		put_task_struct(oomx_w.task);
+		mmdrop(oomx_w.mm);
+	}
+	oomx_w.task = NULL;
+	oomx_w.mm = NULL;
+	oomx_w.stage = OOMX_ES_NONE;
+	WRITE_ONCE(oomx_early_stage_shown, OOMX_ES_NONE);
+	/* The next victim only on evidence gathered from here on. */
+	oomx_early_reset(&oomx_w.trig);
+}
+
+static void oomx_early_outcome(enum oomx_early_outcome o, u64 now)
+{
+	oomx_w.info.outcome = o;
+	oomx_record_early_update(oomx_w.info.seq, o,
+				 now - oomx_w.info.t_ns);
+}
+
+static long oomx_oom_events(void)
+{
+	return atomic_long_read(&oomx_counters[OOMX_C_EVENTS_GLOBAL]) +
+	       atomic_long_read(&oomx_counters[OOMX_C_EVENTS_MEMCG]);
+}
+
+static void oomx_early_kill(u64 now)
+{
+	struct task_struct *v = oomx_w.task;
+	struct mm_struct *mm = oomx_w.mm;
+	unsigned int n;
+
+	n = oomx_early_signal(v, mm, SIGKILL);
+	pr_warn("early: killed process %d (%s) total-vm:%lukB, anon-rss:%lukB, file-rss:%lukB, shmem-rss:%lukB, UID:%u oom_score_adj:%d (%u processes signalled)\n",
+		oomx_w.info.victim.pid, oomx_w.info.victim.comm,
+		mm->total_vm << (PAGE_SHIFT - 10),
+		get_mm_counter(mm, MM_ANONPAGES) << (PAGE_SHIFT - 10),
+		get_mm_counter(mm, MM_FILEPAGES) << (PAGE_SHIFT - 10),
+		get_mm_counter(mm, MM_SHMEMPAGES) << (PAGE_SHIFT - 10),
+		oomx_w.info.victim.uid, oomx_w.info.victim.adj, n);
+	oomx_count(OOMX_C_EARLY_KILLS, 1);
+	oomx_w.stage = OOMX_ES_KILLED;
+	WRITE_ONCE(oomx_early_stage_shown, OOMX_ES_KILLED);
+	oomx_early_outcome(OOMX_EO_KILLED, now);
+	/* The reaper takes it from here, as it takes an OOM victim. */
+	oomx_reaper_enqueue_early(v, mm, oomx_w.info.seq, now);
+	oomx_reaper_kick();
+}
+
+/* The victim in flight, each tick.  Returns true while there is one. */
+static bool oomx_early_follow(enum oomx_early_verdict verdict, u64 now)
+{
+	struct mm_struct *mm = oomx_w.mm;
+
+	switch (oomx_w.stage) {
+	case OOMX_ES_NONE:
+		return false;
+	case OOMX_ES_GRACE:
+		if (oomx_early_memory_back(mm)) {
+			pr_info("early: process %d (%s) exited %llu ms after SIGTERM\n",
+				oomx_w.info.victim.pid,
+				oomx_w.info.victim.comm,
+				div_u64(now - oomx_w.t_term_ns, NSEC_PER_MSEC));
+			oomx_count(OOMX_C_EARLY_TERM_EXITED, 1);
+			oomx_early_outcome(OOMX_EO_TERM_EXITED, now);
+			oomx_early_release();
+			return false;
+		}
+		/* An OOM came first: the kernel's kill (oomx's choice) rules. */
+		if (oomx_oom_events() != oomx_w.oom_events_at_term) {
+			pr_info("early: an OOM kill came first; oomx stands down for process %d (%s)\n",
+				oomx_w.info.victim.pid,
+				oomx_w.info.victim.comm);
+			oomx_early_outcome(OOMX_EO_OOM_FIRST, now);
+			oomx_early_release();
+			return false;
+		}
+		if (now < oomx_w.t_term_ns +
+			  (u64)READ_ONCE(oomx_term_grace_ms) * NSEC_PER_MSEC)
+			return true;
+		if (verdict == OOMX_EARLY_CALM) {
+			pr_info("early: pressure gone %u ms after SIGTERM; process %d (%s) spared\n",
+				READ_ONCE(oomx_term_grace_ms),
+				oomx_w.info.victim.pid,
+				oomx_w.info.victim.comm);
+			oomx_count(OOMX_C_EARLY_SPARED, 1);
+			oomx_early_outcome(OOMX_EO_SPARED, now);
+			oomx_early_release();
+			return false;
+		}
+		oomx_early_kill(now);
+		return true;
+	case OOMX_ES_KILLED:
+		if (oomx_early_memory_back(mm) ||
+		    now >= oomx_w.info.t_ns + OOMX_EARLY_GIVE_UP_NS) {
+			oomx_early_release();
+			return false;
+		}
+		return true;
+	}
+	return false;
+}
+
+/* Act on a trigger: choose, then SIGTERM (or SIGKILL with no grace). */
+static void oomx_early_act(enum oomx_early_verdict verdict,
+			   const struct oomx_pressure *p, u64 now)
+{
+	struct oomx_early_info *info = &oomx_w.info;
+	const struct oomx_episode *e = verdict == OOMX_EARLY_THRASHING ?
+				       &oomx_w.trig.thrash : &oomx_w.trig.floor;
+	unsigned int grace = READ_ONCE(oomx_term_grace_ms);
+	struct oomx_sel *sel = &oomx_early_sel;
+	struct task_struct *victim, *held;
+	struct mm_struct *mm;
+	bool in_flight;
+
+	/* Never beside an OOM, or while any victim is still in flight. */
+	held = oomx_inflight_victim(NULL);
+	if (held) {
+		put_task_struct(held);
+		oomx_count(OOMX_C_EARLY_HELD, 1);
+		return;
+	}
+	if (oomx_oom_open())
+		return;
+	victim = oomx_early_choose(sel, &in_flight);
+	if (in_flight) {
+		oomx_count(OOMX_C_EARLY_HELD, 1);
+		return;
+	}
+
+	memset(info, 0, sizeof(*info));
+	info->t_ns = now;
+	info->why = verdict;
+	info->policy = sel->policy;
+	info->dry_run = READ_ONCE(oomx_dry_run);
+	info->stall_pct = oomx_episode_stall_pct(e);
+	info->refault_kbps = oomx_episode_refault_kbps(e, PAGE_SIZE / 1024);
+	info->episode_ms = div_u64(now - e->since_ns, NSEC_PER_MSEC);
+	info->avail_kb = p->avail_pages << (PAGE_SHIFT - 10);
+	info->swap_free_kb = p->swap_free_pages << (PAGE_SHIFT - 10);
+	info->sel = sel;
+	info->grace_ms = grace;
+
+	mm = victim ? get_task_mm(victim) : NULL;
+	if (mm && oomx_mm_protected_sharer(victim, mm)) {
+		mmput(mm);
+		mm = NULL;
+	}
+	if (!mm) {
+		info->outcome = OOMX_EO_NO_VICTIM;
+		oomx_record_early(info);
+		if (victim)
+			put_task_struct(victim);
+		oomx_early_reset(&oomx_w.trig);
+		return;
+	}
+	if (info->dry_run) {
+		info->outcome = OOMX_EO_WOULD_KILL;
+		oomx_record_early(info);
+		pr_info("early: dry run: %s (memory stall %u%% over %llu ms, working-set refaults %u kB/s, MemAvailable %lu kB, free swap %lu kB): would have sent SIGTERM to process %d (%s), policy=%s\n",
+			oomx_early_verdict_name(verdict), info->stall_pct,
+			info->episode_ms, info->refault_kbps, info->avail_kb,
+			info->swap_free_kb, sel->best.pid, sel->best.comm,
+			oomx_policy_name(sel->policy));
+		oomx_count(OOMX_C_EARLY_WOULD_KILL, 1);
+		mmput(mm);
+		put_task_struct(victim);
+		oomx_early_reset(&oomx_w.trig);
+		return;
+	}
+	mmgrab(mm);
+	mmput(mm);
+	oomx_w.task = victim;
+	oomx_w.mm = mm;
+	info->outcome = OOMX_EO_TERM;
+	oomx_record_early(info);
+	pr_warn("early: %s (memory stall %u%% over %llu ms, working-set refaults %u kB/s, MemAvailable %lu kB, free swap %lu kB): %s process %d (%s), %lu kB, oom_score_adj %d, policy=%s\n",
+		oomx_early_verdict_name(verdict), info->stall_pct,
+		info->episode_ms, info->refault_kbps, info->avail_kb,
+		info->swap_free_kb, grace ? "SIGTERM to" : "killing",
+		info->victim.pid, info->victim.comm,
+		info->victim.mem_kb, info->victim.adj,
+		oomx_policy_name(sel->policy));
+	oomx_w.oom_events_at_term = oomx_oom_events();
+	if (!grace) {
+		oomx_early_kill(now);
+		return;
+	}
+	oomx_early_signal(victim, mm, SIGTERM);
+	oomx_count(OOMX_C_EARLY_TERMS, 1);
+	oomx_w.t_term_ns = now;
+	oomx_w.stage = OOMX_ES_GRACE;
+	WRITE_ONCE(oomx_early_stage_shown, OOMX_ES_GRACE);
+}
+
+/* What debugfs shows of the watcher: the last tick, under its lock. */
+static struct {
+	struct oomx_pressure p;
+	enum oomx_early_verdict v;
+	unsigned int thrash_pct, floor_pct, refault_kbps;
+	u64 thrash_ms, ticks;
+} oomx_early_last;
+static DEFINE_SPINLOCK(oomx_early_last_lock);
+
+static void oomx_early_note(const struct oomx_pressure *p,
+			    enum oomx_early_verdict v, u64 now)
+{
+	const struct oomx_episode *e = &oomx_w.trig.thrash;
+
+	spin_lock(&oomx_early_last_lock);
+	oomx_early_last.p = *p;
+	oomx_early_last.v = v;
+	oomx_early_last.thrash_pct = oomx_episode_stall_pct(e);
+	oomx_early_last.refault_kbps =
+		oomx_episode_refault_kbps(e, PAGE_SIZE / 1024);
+	oomx_early_last.thrash_ms = e->since_ns ?
+		div_u64(now - e->since_ns, NSEC_PER_MSEC) : 0;
+	oomx_early_last.floor_pct = oomx_episode_stall_pct(&oomx_w.trig.floor);
+	oomx_early_last.ticks++;
+	spin_unlock(&oomx_early_last_lock);
+}
+
+void oomx_early_show(struct seq_file *m)
+{
+	typeof(oomx_early_last) l;
+	unsigned int stage;
+
+	spin_lock(&oomx_early_last_lock);
+	l = oomx_early_last;
+	spin_unlock(&oomx_early_last_lock);
+	stage = READ_ONCE(oomx_early_stage_shown);
+	seq_printf(m, "watcher %s\nticks %llu\nverdict %s\n",
+		   atomic_read(&oomx_early_idle) ? "asleep" : "awake",
+		   l.ticks, oomx_early_verdict_name(l.v));
+	seq_printf(m, "tick_ms %llu\ntick_stall_pct %llu\ntick_ws_refault_kb %llu\n",
+		   div_u64(l.p.dt_ns, NSEC_PER_MSEC),
+		   l.p.dt_ns ? div64_u64(min(l.p.stall_ns, l.p.dt_ns) * 100,
+					 l.p.dt_ns) : 0,
+		   l.p.ws_refaults * (PAGE_SIZE / 1024));
+	seq_printf(m, "tick_refault_kb %llu\n",
+		   l.p.refaults * (PAGE_SIZE / 1024));
+	seq_printf(m, "thrash_ms %llu\nthrash_stall_pct %u\nthrash_refault_kbps %u\nfloor_stall_pct %u\n",
+		   l.thrash_ms, l.thrash_pct, l.refault_kbps, l.floor_pct);
+	seq_printf(m, "avail_kb %lu\ntotal_kb %lu\nswap_free_kb %lu\nstalled_now %u\nvictim_stage %s\n",
+		   l.p.avail_pages << (PAGE_SHIFT - 10),
+		   l.p.total_pages << (PAGE_SHIFT - 10),
+		   l.p.swap_free_pages << (PAGE_SHIFT - 10),
+		   oomx_memstall_nr(),
+		   stage == OOMX_ES_GRACE ? "grace" :
+		   stage == OOMX_ES_KILLED ? "killed" : "none");
+}
+
+static void oomx_early_tick(void)
+{
+	struct oomx_early_cfg cfg = oomx_early_cfg_now();
+	enum oomx_early_verdict v;
+	struct oomx_pressure p;
+	u64 now = oomx_now_ns();
+
+	oomx_early_sample(&p, now);
+	v = oomx_early_step(&oomx_w.trig, &cfg, &p, now);
+	oomx_early_note(&p, v, now);
+	oomx_w.calm_ticks = v == OOMX_EARLY_CALM && !oomx_memstall_nr() ?
+			    oomx_w.calm_ticks + 1 : 0;
+	if (oomx_early_follow(v, now))
+		return;
+	if ((v == OOMX_EARLY_THRASHING || v == OOMX_EARLY_FLOOR) &&
+	    READ_ONCE(oomx_early) && READ_ONCE(oomx_enabled))
+		oomx_early_act(v, &p, now);
+}
+
+static int oomx_early_fn(void *unused)
+{
+	while (!kthread_should_stop()) {
+		if (oomx_w.calm_ticks >= OOMX_IDLE_TICKS &&
+		    oomx_w.stage == OOMX_ES_NONE) {
+			atomic_set(&oomx_early_idle, 1);
+			wait_event_interruptible(oomx_early_wait,
+						 kthread_should_stop() ||
+						 atomic_xchg(&oomx_early_kicked, 0));
+			atomic_set(&oomx_early_idle, 0);
+			oomx_w.calm_ticks = 0;
+			/* A fresh baseline: the sleep is not a tick. */
+			oomx_w.last_ns = 0;
+		} else {
+			wait_event_interruptible_timeout(oomx_early_wait,
+							 kthread_should_stop(),
+							 msecs_to_jiffies(OOMX_TICK_MS));
+		}
+		if (!kthread_should_stop())
+			oomx_early_tick();
+	}
+	return 0;
+}
+
+int oomx_early_start(void)
+{
+	struct task_struct *t;
+
+	init_irq_work(&oomx_early_iw, oomx_early_iw_fn);
+	/* Awake at first: it takes its baseline and then sleeps when calm. */
+	atomic_set(&oomx_early_idle, 0);
+	t = kthread_run(oomx_early_fn, NULL, "oomx_early");
+	if (IS_ERR(t)) {
+		pr_err("cannot start the early intervention thread: %ld\n",
+		       PTR_ERR(t));
+		return PTR_ERR(t);
+	}
+	oomx_early_thread = t;
+	return 0;
+}
+
+/* After the probes are gone: no kick can come any more. */
+void oomx_early_stop(void)
+{
+	if (!oomx_early_thread)
+		return;
+	kthread_stop(oomx_early_thread);
+	oomx_early_thread = NULL;
+	irq_work_sync(&oomx_early_iw);
+	/* A victim in its grace stage keeps its SIGTERM, and nothing more. */
+	oomx_early_release();
+}
