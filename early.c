@@ -80,7 +80,6 @@ static struct {
 static struct oomx_sel oomx_early_sel;
 
 static struct task_struct *oomx_early_thread;
-static unsigned int oomx_early_stage_shown;	/* for debugfs: WRITE_ONCE */
 static DECLARE_WAIT_QUEUE_HEAD(oomx_early_wait);
 static atomic_t oomx_early_kicked = ATOMIC_INIT(0);
 static atomic_t oomx_early_idle = ATOMIC_INIT(1);
@@ -316,7 +315,6 @@ static void oomx_early_release(void)
 	oomx_w.task = NULL;
 	oomx_w.mm = NULL;
 	oomx_w.stage = OOMX_ES_NONE;
-	WRITE_ONCE(oomx_early_stage_shown, OOMX_ES_NONE);
 	/* The next victim only on evidence gathered from here on. */
 	oomx_early_reset(&oomx_w.trig);
 }
@@ -350,10 +348,14 @@ static void oomx_early_kill(u64 now)
 		oomx_w.info.victim.uid, oomx_w.info.victim.adj, n);
 	oomx_count(OOMX_C_EARLY_KILLS, 1);
 	oomx_w.stage = OOMX_ES_KILLED;
-	WRITE_ONCE(oomx_early_stage_shown, OOMX_ES_KILLED);
 	oomx_early_outcome(OOMX_EO_KILLED, now);
-	/* The reaper takes it from here, as it takes an OOM victim. */
-	oomx_reaper_enqueue_early(v, mm, oomx_w.info.seq, now);
+	/*
+	 * The reaper takes it from here, as it takes an OOM victim, and its
+	 * queue is what an OOM meanwhile is handed instead of a new victim.
+	 */
+	if (!oomx_reaper_enqueue_early(v, mm, oomx_w.info.seq, now))
+		pr_warn("early: reaper queue full: process %d is left to its own exit\n",
+			oomx_w.info.victim.pid);
 	oomx_reaper_kick();
 }
 
@@ -501,13 +503,13 @@ static void oomx_early_act(enum oomx_early_verdict verdict,
 	oomx_count(OOMX_C_EARLY_TERMS, 1);
 	oomx_w.t_term_ns = now;
 	oomx_w.stage = OOMX_ES_GRACE;
-	WRITE_ONCE(oomx_early_stage_shown, OOMX_ES_GRACE);
 }
 
 /* What debugfs shows of the watcher: the last tick, under its lock. */
 static struct {
 	struct oomx_pressure p;
 	enum oomx_early_verdict v;
+	enum oomx_early_stage stage;
 	unsigned int thrash_pct, floor_pct, refault_kbps;
 	u64 thrash_ms, ticks;
 } oomx_early_last;
@@ -521,6 +523,7 @@ static void oomx_early_note(const struct oomx_pressure *p,
 	spin_lock(&oomx_early_last_lock);
 	oomx_early_last.p = *p;
 	oomx_early_last.v = v;
+	oomx_early_last.stage = oomx_w.stage;
 	oomx_early_last.thrash_pct = oomx_episode_stall_pct(e);
 	oomx_early_last.refault_kbps =
 		oomx_episode_refault_kbps(e, PAGE_SIZE / 1024);
@@ -534,12 +537,10 @@ static void oomx_early_note(const struct oomx_pressure *p,
 void oomx_early_show(struct seq_file *m)
 {
 	typeof(oomx_early_last) l;
-	unsigned int stage;
 
 	spin_lock(&oomx_early_last_lock);
 	l = oomx_early_last;
 	spin_unlock(&oomx_early_last_lock);
-	stage = READ_ONCE(oomx_early_stage_shown);
 	seq_printf(m, "watcher %s\nticks %llu\nverdict %s\n",
 		   atomic_read(&oomx_early_idle) ? "asleep" : "awake",
 		   l.ticks, oomx_early_verdict_name(l.v));
@@ -557,8 +558,8 @@ void oomx_early_show(struct seq_file *m)
 		   l.p.total_pages << (PAGE_SHIFT - 10),
 		   l.p.swap_free_pages << (PAGE_SHIFT - 10),
 		   oomx_memstall_nr(),
-		   stage == OOMX_ES_GRACE ? "grace" :
-		   stage == OOMX_ES_KILLED ? "killed" : "none");
+		   l.stage == OOMX_ES_GRACE ? "grace" :
+		   l.stage == OOMX_ES_KILLED ? "killed" : "none");
 }
 
 static void oomx_early_tick(void)
@@ -570,14 +571,14 @@ static void oomx_early_tick(void)
 
 	oomx_early_sample(&p, now);
 	v = oomx_early_step(&oomx_w.trig, &cfg, &p, now);
-	oomx_early_note(&p, v, now);
 	oomx_w.calm_ticks = v == OOMX_EARLY_CALM && !oomx_memstall_nr() ?
 			    oomx_w.calm_ticks + 1 : 0;
-	if (oomx_early_follow(v, now))
-		return;
-	if ((v == OOMX_EARLY_THRASHING || v == OOMX_EARLY_FLOOR) &&
+	if (!oomx_early_follow(v, now) &&
+	    (v == OOMX_EARLY_THRASHING || v == OOMX_EARLY_FLOOR) &&
 	    READ_ONCE(oomx_early) && READ_ONCE(oomx_enabled))
 		oomx_early_act(v, &p, now);
+	/* What debugfs shows: the evidence, and the stage the tick left. */
+	oomx_early_note(&p, v, now);
 }
 
 static int oomx_early_fn(void *unused)
