@@ -446,9 +446,19 @@ struct task_struct *oomx_inflight_victim(struct mem_cgroup *oom_memcg)
 		int state = smp_load_acquire(&v->state);
 		struct mm_struct *mm = READ_ONCE(v->mm);
 
+		/*
+		 * Every victim still queued counts, even one whose memory
+		 * looks back already: between exit_mmap()'s last free and
+		 * the kthread's next look (up to OOMX_WATCH_NS, longer on a
+		 * busy host) nothing else says "just released", and an OOM
+		 * that checked the margin before that free would otherwise
+		 * take a second task (seen on 6.12: the memcg 12 MiB under
+		 * its limit by the time the second kill's report printed).
+		 * Handed a victim that is gone, the kernel's kill finds it
+		 * "already exiting" and kills no one; the slot is retired
+		 * OOMX_SETTLE_NS after the kthread sees the memory back.
+		 */
 		if ((state != OOMX_SLOT_QUEUED && state != OOMX_SLOT_BUSY) ||
-		    !(READ_ONCE(v->partial) || READ_ONCE(v->settling) ||
-		      oomx_mm_memory_pending(mm)) ||
 		    !oomx_memcg_within(READ_ONCE(v->memcg), oom_memcg))
 			continue;
 		found = READ_ONCE(v->task);
