@@ -106,6 +106,8 @@ static struct oomx_early_cfg oomx_early_cfg_now(void)
 		.sustain_ms = READ_ONCE(oomx_early_sustain_ms),
 		.refault_kbps = READ_ONCE(oomx_early_refault_kbps),
 		.avail_floor_pct = READ_ONCE(oomx_early_avail_floor_pct),
+		.refault_avail_pct = READ_ONCE(oomx_early_refault_avail_pct),
+		.refault_pct = READ_ONCE(oomx_early_refault_pct),
 		.swap_floor_pct = READ_ONCE(oomx_early_swap_floor_pct),
 		.page_kb = PAGE_SIZE / 1024,
 	};
@@ -418,8 +420,8 @@ static void oomx_early_act(enum oomx_early_verdict verdict,
 			   const struct oomx_pressure *p, u64 now)
 {
 	struct oomx_early_info *info = &oomx_w.info;
-	const struct oomx_episode *e = verdict == OOMX_EARLY_THRASHING ?
-				       &oomx_w.trig.thrash : &oomx_w.trig.floor;
+	const struct oomx_episode *e = oomx_early_episode(&oomx_w.trig,
+							  verdict);
 	unsigned int grace = READ_ONCE(oomx_term_grace_ms);
 	struct oomx_sel *sel = &oomx_early_sel;
 	struct task_struct *victim, *held;
@@ -447,7 +449,8 @@ static void oomx_early_act(enum oomx_early_verdict verdict,
 	info->policy = sel->policy;
 	info->dry_run = READ_ONCE(oomx_dry_run);
 	info->stall_pct = oomx_episode_stall_pct(e);
-	info->refault_kbps = oomx_episode_refault_kbps(e, PAGE_SIZE / 1024);
+	info->refault_kbps = oomx_episode_all_refault_kbps(e, PAGE_SIZE / 1024);
+	info->ws_refault_kbps = oomx_episode_refault_kbps(e, PAGE_SIZE / 1024);
 	info->episode_ms = div_u64(now - e->since_ns, NSEC_PER_MSEC);
 	info->avail_kb = p->avail_pages << (PAGE_SHIFT - 10);
 	info->swap_free_kb = p->swap_free_pages << (PAGE_SHIFT - 10);
@@ -470,9 +473,10 @@ static void oomx_early_act(enum oomx_early_verdict verdict,
 	if (info->dry_run) {
 		info->outcome = OOMX_EO_WOULD_KILL;
 		oomx_record_early(info);
-		pr_info("early: dry run: %s (memory stall %u%% over %llu ms, working-set refaults %u kB/s, MemAvailable %lu kB, free swap %lu kB): would have sent SIGTERM to process %d (%s), policy=%s\n",
-			oomx_early_verdict_name(verdict), info->stall_pct,
-			info->episode_ms, info->refault_kbps, info->avail_kb,
+		pr_info("early: dry run: %s (over %llu ms: memory stall %u%%, refaults %u kB/s, working-set %u kB/s; MemAvailable %lu kB, free swap %lu kB): would have sent SIGTERM to process %d (%s), policy=%s\n",
+			oomx_early_verdict_name(verdict), info->episode_ms,
+			info->stall_pct, info->refault_kbps,
+			info->ws_refault_kbps, info->avail_kb,
 			info->swap_free_kb, sel->best.pid, sel->best.comm,
 			oomx_policy_name(sel->policy));
 		oomx_count(OOMX_C_EARLY_WOULD_KILL, 1);
@@ -487,9 +491,10 @@ static void oomx_early_act(enum oomx_early_verdict verdict,
 	oomx_w.mm = mm;
 	info->outcome = OOMX_EO_TERM;
 	oomx_record_early(info);
-	pr_warn("early: %s (memory stall %u%% over %llu ms, working-set refaults %u kB/s, MemAvailable %lu kB, free swap %lu kB): %s process %d (%s), %lu kB, oom_score_adj %d, policy=%s\n",
-		oomx_early_verdict_name(verdict), info->stall_pct,
-		info->episode_ms, info->refault_kbps, info->avail_kb,
+	pr_warn("early: %s (over %llu ms: memory stall %u%%, refaults %u kB/s, working-set %u kB/s; MemAvailable %lu kB, free swap %lu kB): %s process %d (%s), %lu kB, oom_score_adj %d, policy=%s\n",
+		oomx_early_verdict_name(verdict), info->episode_ms,
+		info->stall_pct, info->refault_kbps, info->ws_refault_kbps,
+		info->avail_kb,
 		info->swap_free_kb, grace ? "SIGTERM to" : "killing",
 		info->victim.pid, info->victim.comm,
 		info->victim.mem_kb, info->victim.adj,
@@ -510,25 +515,33 @@ static struct {
 	struct oomx_pressure p;
 	enum oomx_early_verdict v;
 	enum oomx_early_stage stage;
-	unsigned int thrash_pct, floor_pct, refault_kbps;
-	u64 thrash_ms, ticks;
+	unsigned int thrash_pct, floor_pct, ws_refault_kbps, refault_kbps;
+	u64 thrash_ms, refault_ms, ticks;
 } oomx_early_last;
 static DEFINE_SPINLOCK(oomx_early_last_lock);
+
+static u64 oomx_episode_ms(const struct oomx_episode *e, u64 now)
+{
+	return e->since_ns ? div_u64(now - e->since_ns, NSEC_PER_MSEC) : 0;
+}
 
 static void oomx_early_note(const struct oomx_pressure *p,
 			    enum oomx_early_verdict v, u64 now)
 {
 	const struct oomx_episode *e = &oomx_w.trig.thrash;
+	const struct oomx_episode *r = &oomx_w.trig.refault;
 
 	spin_lock(&oomx_early_last_lock);
 	oomx_early_last.p = *p;
 	oomx_early_last.v = v;
 	oomx_early_last.stage = oomx_w.stage;
 	oomx_early_last.thrash_pct = oomx_episode_stall_pct(e);
-	oomx_early_last.refault_kbps =
+	oomx_early_last.ws_refault_kbps =
 		oomx_episode_refault_kbps(e, PAGE_SIZE / 1024);
-	oomx_early_last.thrash_ms = e->since_ns ?
-		div_u64(now - e->since_ns, NSEC_PER_MSEC) : 0;
+	oomx_early_last.thrash_ms = oomx_episode_ms(e, now);
+	oomx_early_last.refault_kbps =
+		oomx_episode_all_refault_kbps(r, PAGE_SIZE / 1024);
+	oomx_early_last.refault_ms = oomx_episode_ms(r, now);
 	oomx_early_last.floor_pct = oomx_episode_stall_pct(&oomx_w.trig.floor);
 	oomx_early_last.ticks++;
 	spin_unlock(&oomx_early_last_lock);
@@ -551,8 +564,10 @@ void oomx_early_show(struct seq_file *m)
 		   l.p.ws_refaults * (PAGE_SIZE / 1024));
 	seq_printf(m, "tick_refault_kb %llu\n",
 		   l.p.refaults * (PAGE_SIZE / 1024));
-	seq_printf(m, "thrash_ms %llu\nthrash_stall_pct %u\nthrash_refault_kbps %u\nfloor_stall_pct %u\n",
-		   l.thrash_ms, l.thrash_pct, l.refault_kbps, l.floor_pct);
+	seq_printf(m, "thrash_ms %llu\nthrash_stall_pct %u\nthrash_ws_refault_kbps %u\n",
+		   l.thrash_ms, l.thrash_pct, l.ws_refault_kbps);
+	seq_printf(m, "refault_ms %llu\nrefault_kbps %u\nfloor_stall_pct %u\n",
+		   l.refault_ms, l.refault_kbps, l.floor_pct);
 	seq_printf(m, "avail_kb %lu\ntotal_kb %lu\nswap_free_kb %lu\nstalled_now %u\nvictim_stage %s\n",
 		   l.p.avail_pages << (PAGE_SHIFT - 10),
 		   l.p.total_pages << (PAGE_SHIFT - 10),
@@ -574,7 +589,8 @@ static void oomx_early_tick(void)
 	oomx_w.calm_ticks = v == OOMX_EARLY_CALM && !oomx_memstall_nr() ?
 			    oomx_w.calm_ticks + 1 : 0;
 	if (!oomx_early_follow(v, now) &&
-	    (v == OOMX_EARLY_THRASHING || v == OOMX_EARLY_FLOOR) &&
+	    (v == OOMX_EARLY_THRASHING || v == OOMX_EARLY_REFAULTING ||
+	     v == OOMX_EARLY_FLOOR) &&
 	    READ_ONCE(oomx_early) && READ_ONCE(oomx_enabled))
 		oomx_early_act(v, &p, now);
 	/* What debugfs shows: the evidence, and the stage the tick left. */

@@ -26,11 +26,13 @@ unsigned int oomx_reap_delay_ms = 2000;
 unsigned int oomx_reap_verified_delay_ms = 50;
 unsigned int oomx_top_candidates = 5;
 bool oomx_score_all;
-bool oomx_early;
+bool oomx_early = true;
 unsigned int oomx_early_stall_pct = 40;
 unsigned int oomx_early_sustain_ms = 2000;
 unsigned int oomx_early_refault_kbps = 1024;
 unsigned int oomx_early_avail_floor_pct = 2;
+unsigned int oomx_early_refault_avail_pct = 20;
+unsigned int oomx_early_refault_pct = 2;
 unsigned int oomx_early_swap_floor_pct = 10;
 unsigned int oomx_term_grace_ms = 1000;
 
@@ -206,7 +208,7 @@ MODULE_PARM_DESC(score_all,
 		 "Score every candidate, for complete records (the top list, what classic would have chosen), at the cost of a return probe each; otherwise only those oomx's policy scores differently from the kernel (default 0; dry_run always scores all)");
 module_param_cb(early, &oomx_bool_ops, &oomx_early, 0644);
 MODULE_PARM_DESC(early,
-		 "Act before an OOM when reclaim evidence shows the machine thrashing or below both floors (default 0: the triggers are not yet validated on page-cache thrashing)");
+		 "Act before an OOM when reclaim evidence shows the machine thrashing, refaulting on little memory, or below both floors (default 1)");
 OOMX_UINT_PARAM(early_stall_pct, 1, 100, NULL);
 MODULE_PARM_DESC(early_stall_pct,
 		 "Thrashing: share of time some task is in a memory stall, 1-100 % (default 40)");
@@ -215,7 +217,13 @@ MODULE_PARM_DESC(early_sustain_ms,
 		 "Thrashing must last this long before oomx acts, 100-600000 ms (default 2000)");
 OOMX_UINT_PARAM(early_refault_kbps, 0, 16777216, NULL);
 MODULE_PARM_DESC(early_refault_kbps,
-		 "Thrashing needs working-set refaults of at least this many KiB/s over its length (default 1024)");
+		 "Thrashing and refaulting need refaults of at least this many KiB/s over their length (default 1024)");
+OOMX_UINT_PARAM(early_refault_avail_pct, 0, 50, NULL);
+MODULE_PARM_DESC(early_refault_avail_pct,
+		 "Refaulting: counts only while MemAvailable is under this % of RAM, 0 (off)-50 (default 20)");
+OOMX_UINT_PARAM(early_refault_pct, 1, 100, NULL);
+MODULE_PARM_DESC(early_refault_pct,
+		 "Refaulting: refaults per second must reach this % of MemAvailable, 1-100 (default 2)");
 OOMX_UINT_PARAM(early_avail_floor_pct, 0, 50, NULL);
 MODULE_PARM_DESC(early_avail_floor_pct,
 		 "Floor: act when MemAvailable is under this % of RAM, free swap under early_swap_floor_pct and tasks stall, 0 (off)-50 (default 2)");

@@ -526,14 +526,26 @@ unsigned int oomx_episode_stall_pct(const struct oomx_episode *e)
 	return oomx_pct_of(e->stall_ns, e->dt_ns);
 }
 
+static unsigned int oomx_rate_kbps(u64 pages, u64 dt_ns, unsigned int page_kb)
+{
+	u64 ms = div_u64(dt_ns, NSEC_PER_MSEC);
+
+	return ms ? (unsigned int)min_t(u64, div64_u64(pages * page_kb * 1000,
+						       ms), UINT_MAX) : 0;
+}
+
+/* Working-set refaults (activations) over the episode, KiB/s. */
 unsigned int oomx_episode_refault_kbps(const struct oomx_episode *e,
 				       unsigned int page_kb)
 {
-	u64 ms = div_u64(e->dt_ns, NSEC_PER_MSEC);
+	return oomx_rate_kbps(e->ws_refaults, e->dt_ns, page_kb);
+}
 
-	return ms ? (unsigned int)min_t(u64, div64_u64(e->ws_refaults *
-						       page_kb * 1000, ms),
-					 UINT_MAX) : 0;
+/* Every refault over the episode, KiB/s. */
+unsigned int oomx_episode_all_refault_kbps(const struct oomx_episode *e,
+					   unsigned int page_kb)
+{
+	return oomx_rate_kbps(e->refaults, e->dt_ns, page_kb);
 }
 
 static void oomx_episode_add(struct oomx_episode *e,
@@ -541,15 +553,61 @@ static void oomx_episode_add(struct oomx_episode *e,
 {
 	if (!e->since_ns)
 		e->since_ns = now_ns - min(p->dt_ns, now_ns - 1);
+	e->last_ns = now_ns;
 	e->dt_ns += p->dt_ns;
 	e->stall_ns += min(p->stall_ns, p->dt_ns);
 	e->ws_refaults += p->ws_refaults;
+	e->refaults += p->refaults;
 }
 
 static bool oomx_sustained(const struct oomx_episode *e, unsigned int ms,
 			   u64 now_ns)
 {
 	return e->since_ns && now_ns - e->since_ns >= (u64)ms * NSEC_PER_MSEC;
+}
+
+/*
+ * The refaulting episode: begun by a tick that refaults while little is
+ * available, kept (its quiet ticks counted in, so its rate is over wall
+ * time) until OOMX_REFAULT_GAP_MS pass without one.
+ */
+static void oomx_refault_tick(struct oomx_episode *e,
+			      const struct oomx_pressure *p, bool low,
+			      u64 now_ns)
+{
+	u64 last;
+
+	if (low && p->refaults) {
+		oomx_episode_add(e, p, now_ns);
+		return;
+	}
+	if (!e->since_ns)
+		return;
+	if (now_ns - e->last_ns >= (u64)OOMX_REFAULT_GAP_MS * NSEC_PER_MSEC) {
+		memset(e, 0, sizeof(*e));
+		return;
+	}
+	last = e->last_ns;
+	oomx_episode_add(e, p, now_ns);
+	e->last_ns = last;
+}
+
+/*
+ * Is the refaulting fast enough to call it drowning: at least
+ * refault_kbps, and at least refault_pct of what is available every
+ * second (the cache being turned over in 100 / refault_pct seconds)?
+ * The second test scales with the machine: a trickle that means
+ * thrashing on a 512 MiB guest is nothing on a 1 TiB database host.
+ */
+static bool oomx_refault_drowning(const struct oomx_episode *e,
+				  const struct oomx_early_cfg *cfg,
+				  const struct oomx_pressure *p)
+{
+	u64 kbps = oomx_episode_all_refault_kbps(e, cfg->page_kb);
+	u64 avail_kb = (u64)p->avail_pages * cfg->page_kb;
+
+	return kbps >= max(cfg->refault_kbps, 1U) &&
+	       kbps * 100 >= (u64)cfg->refault_pct * avail_kb;
 }
 
 /**
@@ -565,6 +623,12 @@ static bool oomx_sustained(const struct oomx_episode *e, unsigned int ms,
  * sustain_ms and, over its whole length, the stall share is still at
  * least stall_pct and working-set refaults at least refault_kbps.
  *
+ * Refaulting: MemAvailable under refault_avail_pct of RAM and pages read
+ * back in after eviction (oomx_refault_tick() for the episode).  It acts
+ * when it has lasted sustain_ms, memory is still that low, and the rate
+ * over its length passes oomx_refault_drowning().  A refault_avail_pct
+ * of 0 turns it off.
+ *
  * Floor: MemAvailable under avail_floor_pct of RAM and free swap under
  * swap_floor_pct of RAM (no swap counts as none free), with some stall,
  * for OOMX_FLOOR_SUSTAIN_MS with OOMX_FLOOR_STALL_PCT stall over it.
@@ -578,19 +642,22 @@ enum oomx_early_verdict oomx_early_step(struct oomx_early_state *s,
 	unsigned int tick = oomx_pct_of(p->stall_ns, p->dt_ns);
 	unsigned int need = s->thrash.since_ns ? cfg->stall_pct / 2 :
 						 cfg->stall_pct;
-	bool low_avail, low_swap;
+	bool low_avail, low_swap, low_refault;
+	u64 avail100 = (u64)p->avail_pages * 100;
 
 	if (!p->dt_ns)
-		return s->thrash.since_ns || s->floor.since_ns ?
-		       OOMX_EARLY_RISING : OOMX_EARLY_CALM;
+		return s->thrash.since_ns || s->refault.since_ns ||
+		       s->floor.since_ns ? OOMX_EARLY_RISING : OOMX_EARLY_CALM;
 
 	if (tick >= need && tick > 0)
 		oomx_episode_add(&s->thrash, p, now_ns);
 	else
 		memset(&s->thrash, 0, sizeof(s->thrash));
 
-	low_avail = (u64)p->avail_pages * 100 <
-		    (u64)cfg->avail_floor_pct * p->total_pages;
+	low_refault = avail100 < (u64)cfg->refault_avail_pct * p->total_pages;
+	oomx_refault_tick(&s->refault, p, low_refault, now_ns);
+
+	low_avail = avail100 < (u64)cfg->avail_floor_pct * p->total_pages;
 	low_swap = (u64)p->swap_free_pages * 100 <
 		   (u64)cfg->swap_floor_pct * p->total_pages;
 	if (low_avail && low_swap && tick > 0)
@@ -603,11 +670,27 @@ enum oomx_early_verdict oomx_early_step(struct oomx_early_state *s,
 	    oomx_episode_refault_kbps(&s->thrash, cfg->page_kb) >=
 	    cfg->refault_kbps)
 		return OOMX_EARLY_THRASHING;
+	if (low_refault &&
+	    oomx_sustained(&s->refault, cfg->sustain_ms, now_ns) &&
+	    oomx_refault_drowning(&s->refault, cfg, p))
+		return OOMX_EARLY_REFAULTING;
 	if (oomx_sustained(&s->floor, OOMX_FLOOR_SUSTAIN_MS, now_ns) &&
 	    oomx_episode_stall_pct(&s->floor) >= OOMX_FLOOR_STALL_PCT)
 		return OOMX_EARLY_FLOOR;
-	return s->thrash.since_ns || s->floor.since_ns ? OOMX_EARLY_RISING :
-							 OOMX_EARLY_CALM;
+	return s->thrash.since_ns || s->refault.since_ns ||
+	       s->floor.since_ns ? OOMX_EARLY_RISING : OOMX_EARLY_CALM;
+}
+
+/* The episode behind a verdict that acts (the thrashing one otherwise). */
+const struct oomx_episode *
+oomx_early_episode(const struct oomx_early_state *s,
+		   enum oomx_early_verdict v)
+{
+	if (v == OOMX_EARLY_REFAULTING)
+		return &s->refault;
+	if (v == OOMX_EARLY_FLOOR)
+		return &s->floor;
+	return &s->thrash;
 }
 
 /* After an action: the next one needs evidence gathered afresh. */
@@ -623,6 +706,7 @@ const char *oomx_early_verdict_name(enum oomx_early_verdict v)
 		[OOMX_EARLY_RISING] = "rising",
 		[OOMX_EARLY_THRASHING] = "thrashing",
 		[OOMX_EARLY_FLOOR] = "floor",
+		[OOMX_EARLY_REFAULTING] = "refaulting",
 	};
 
 	return v < ARRAY_SIZE(names) ? names[v] : "unknown";
@@ -636,6 +720,8 @@ int oomx_check_early(const struct oomx_early_cfg *cfg)
 	if (cfg->sustain_ms < 100 || cfg->sustain_ms > 600000)
 		return -EINVAL;
 	if (cfg->avail_floor_pct > 50 || cfg->swap_floor_pct > 100)
+		return -EINVAL;
+	if (cfg->refault_avail_pct > 50 || cfg->refault_pct > 100)
 		return -EINVAL;
 	return 0;
 }

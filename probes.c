@@ -56,6 +56,12 @@ struct oomx_hook_desc {
  * prototype's.
  */
 static struct oomx_hook_desc oomx_hooks[OOMX_HOOK_NR] = {
+	[OOMX_HOOK_KSWAPD_WAKE] = {
+		.name = "mm_vmscan_kswapd_wake",
+		.feature = "early intervention (wake-up on page cache reclaim)",
+		.type = OOMX_TRACEPOINT,
+		.tp_probe = oomx_kswapd_wake_probe,
+	},
 	[OOMX_HOOK_MEMSTALL_ENTER] = {
 		.name = "psi_memstall_enter",
 		.feature = "early intervention (memory stall evidence)",

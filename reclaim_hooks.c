@@ -252,6 +252,16 @@ static struct oomx_stall_slot *oomx_stall_slot(pid_t pid)
 	return &oomx_stall_slots[hash_32(pid, ilog2(OOMX_STALL_SLOTS))];
 }
 
+/*
+ * Tracepoint vmscan:mm_vmscan_kswapd_wake: kswapd starts a round of
+ * reclaim.  Page cache thrashing need not stall anyone (see policy.c),
+ * so this is what wakes the watcher for it; it samples from then on.
+ */
+void oomx_kswapd_wake_probe(void *data, int nid, int zid, int order)
+{
+	oomx_early_kick();
+}
+
 /* Was the task in a stall on entry?  (kretprobe data: one bool) */
 int oomx_memstall_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {

@@ -452,8 +452,9 @@ static void oomx_seq_early(struct seq_file *m, const struct oomx_record *r)
 		   oomx_policy_name(r->policy), r->dry_run,
 		   e->outcome < OOMX_EO_NR ?
 		   oomx_early_outcome_names[e->outcome] : "unknown");
-	seq_printf(m, " stall_pct=%u refault_kbps=%u episode_ms=%llu avail_kb=%lu swap_free_kb=%lu grace_ms=%u",
-		   e->stall_pct, e->refault_kbps, e->episode_ms, e->avail_kb,
+	seq_printf(m, " stall_pct=%u refault_kbps=%u ws_refault_kbps=%u episode_ms=%llu avail_kb=%lu swap_free_kb=%lu grace_ms=%u",
+		   e->stall_pct, e->refault_kbps, e->ws_refault_kbps,
+		   e->episode_ms, e->avail_kb,
 		   e->swap_free_kb, e->grace_ms);
 	seq_printf(m, " totalpages=%lu seen=%u scored=%u", r->totalpages,
 		   r->nr_seen, r->nr_eligible);

@@ -58,6 +58,8 @@ extern unsigned int oomx_early_stall_pct;
 extern unsigned int oomx_early_sustain_ms;
 extern unsigned int oomx_early_refault_kbps;
 extern unsigned int oomx_early_avail_floor_pct;
+extern unsigned int oomx_early_refault_avail_pct;
+extern unsigned int oomx_early_refault_pct;
 extern unsigned int oomx_early_swap_floor_pct;
 extern unsigned int oomx_term_grace_ms;
 
@@ -71,6 +73,7 @@ bool oomx_hook_disabled_by_param(const char *symbol);
 /* ---- the probe table (probes.c) ---- */
 /* In arming order: out_of_memory(), the gate, last (and disarmed first). */
 enum oomx_hook {
+	OOMX_HOOK_KSWAPD_WAKE,	/* tracepoint vmscan:mm_vmscan_kswapd_wake */
 	OOMX_HOOK_MEMSTALL_ENTER,	/* psi_memstall_enter(): stalls begin */
 	OOMX_HOOK_MEMSTALL_LEAVE,	/* psi_memstall_leave(): ... and end */
 	OOMX_HOOK_DIRECT_RECLAIM,	/* try_to_free_pages() */
@@ -135,6 +138,7 @@ int oomx_memcg_ret(struct kretprobe_instance *ri, struct pt_regs *regs);
 int oomx_slow_entry(struct kretprobe_instance *ri, struct pt_regs *regs);
 int oomx_slow_ret(struct kretprobe_instance *ri, struct pt_regs *regs);
 #define OOMX_RECLAIM_DATA_SIZE	(3 * sizeof(u64))
+void oomx_kswapd_wake_probe(void *data, int nid, int zid, int order);
 int oomx_memstall_entry(struct kretprobe_instance *ri, struct pt_regs *regs);
 int oomx_memstall_enter_ret(struct kretprobe_instance *ri,
 			    struct pt_regs *regs);
@@ -283,7 +287,9 @@ struct oomx_early_info {
 	enum oomx_early_outcome outcome;
 	enum oomx_policy policy;
 	bool dry_run;
-	unsigned int stall_pct, refault_kbps, grace_ms;
+	unsigned int stall_pct, grace_ms;
+	unsigned int refault_kbps;	/* every refault over the episode */
+	unsigned int ws_refault_kbps;	/* ... of working-set pages */
 	u64 episode_ms;
 	unsigned long avail_kb, swap_free_kb;
 	const struct oomx_sel *sel;	/* while the record is made */

@@ -801,6 +801,8 @@ static const struct oomx_early_cfg early_cfg = {
 	.refault_kbps = 1024,
 	.avail_floor_pct = 2,
 	.swap_floor_pct = 10,
+	.refault_avail_pct = 20,
+	.refault_pct = 2,
 	.page_kb = 4,
 };
 
@@ -820,6 +822,7 @@ static enum oomx_early_verdict early_ticks(struct oomx_early_state *s,
 		.stall_ns = TICK_NS * stall_pct / 100,
 		/* per 100 ms tick, in 4 KiB pages */
 		.ws_refaults = refault_kbps / 4 / 10,
+		.refaults = refault_kbps / 4 / 10,
 		.avail_pages = avail,
 		.total_pages = EARLY_TOTAL,
 		.swap_free_pages = 0,
@@ -839,14 +842,14 @@ static void early_thrash_sustained(struct kunit *test)
 
 	/* 1.9 s: not yet. */
 	KUNIT_EXPECT_EQ(test, OOMX_EARLY_RISING,
-			early_ticks(&s, &now, 19, 60, 4096, EARLY_TOTAL / 5));
+			early_ticks(&s, &now, 19, 60, 4096, EARLY_TOTAL / 4));
 	KUNIT_EXPECT_EQ(test, OOMX_EARLY_THRASHING,
-			early_ticks(&s, &now, 1, 60, 4096, EARLY_TOTAL / 5));
+			early_ticks(&s, &now, 1, 60, 4096, EARLY_TOTAL / 4));
 	KUNIT_EXPECT_EQ(test, 60U, oomx_episode_stall_pct(&s.thrash));
 	KUNIT_EXPECT_EQ(test, 4080U, oomx_episode_refault_kbps(&s.thrash, 4));
 	oomx_early_reset(&s);
 	KUNIT_EXPECT_EQ(test, OOMX_EARLY_CALM,
-			early_ticks(&s, &now, 1, 0, 0, EARLY_TOTAL / 5));
+			early_ticks(&s, &now, 1, 0, 0, EARLY_TOTAL / 4));
 }
 
 /* A full machine dropping clean cache: stall, but nothing refaults. */
@@ -859,10 +862,140 @@ static void early_full_but_healthy(struct kunit *test)
 			early_ticks(&s, &now, 600, 90, 0, EARLY_TOTAL * 5 / 100));
 	KUNIT_EXPECT_NE(test, OOMX_EARLY_FLOOR,
 			early_ticks(&s, &now, 600, 90, 0, EARLY_TOTAL * 5 / 100));
-	/* Refaults, but hardly any stall: the working set still fits. */
+	/*
+	 * Refaults, hardly any stall, and a third of memory available: a
+	 * cache too small for what is read, not a machine drowning.
+	 */
 	oomx_early_reset(&s);
 	KUNIT_EXPECT_EQ(test, OOMX_EARLY_CALM,
-			early_ticks(&s, &now, 600, 5, 65536, EARLY_TOTAL * 5 / 100));
+			early_ticks(&s, &now, 600, 5, 65536, EARLY_TOTAL / 3));
+}
+
+/*
+ * @n ticks of refaults at @kbps (no stall: what PSI sees of page cache
+ * thrashing) with @avail of @total pages available; every @every-th tick
+ * carries them all, the others none.
+ */
+static enum oomx_early_verdict refault_ticks(struct oomx_early_state *s,
+					     u64 *now, int n, u64 kbps,
+					     unsigned int every,
+					     unsigned long avail,
+					     unsigned long total)
+{
+	enum oomx_early_verdict v = OOMX_EARLY_CALM;
+	struct oomx_pressure p = {
+		.dt_ns = TICK_NS,
+		.avail_pages = avail,
+		.total_pages = total,
+	};
+	int i;
+
+	for (i = 0; i < n; i++) {
+		p.refaults = i % every ? 0 : kbps * every / 4 / 10;
+		*now += TICK_NS;
+		v = oomx_early_step(s, &early_cfg, &p, *now);
+	}
+	return v;
+}
+
+/* The measured case: 96 MiB re-read through 40 MiB, PSI at 0.3 %. */
+static void early_refaulting_sustained(struct kunit *test)
+{
+	struct oomx_early_state s = {};
+	u64 now = 1000 * NSEC_PER_SEC;
+
+	KUNIT_EXPECT_EQ(test, OOMX_EARLY_RISING,
+			refault_ticks(&s, &now, 19, 2700, 1,
+				      EARLY_TOTAL * 8 / 100, EARLY_TOTAL));
+	KUNIT_EXPECT_EQ(test, OOMX_EARLY_REFAULTING,
+			refault_ticks(&s, &now, 1, 2700, 1,
+				      EARLY_TOTAL * 8 / 100, EARLY_TOTAL));
+	KUNIT_EXPECT_EQ(test, 2680U,
+			oomx_episode_all_refault_kbps(&s.refault, 4));
+	KUNIT_EXPECT_EQ(test, 0U, oomx_episode_stall_pct(&s.refault));
+	KUNIT_EXPECT_PTR_EQ(test, &s.refault,
+			    oomx_early_episode(&s, OOMX_EARLY_REFAULTING));
+	KUNIT_EXPECT_PTR_EQ(test, &s.floor,
+			    oomx_early_episode(&s, OOMX_EARLY_FLOOR));
+	KUNIT_EXPECT_PTR_EQ(test, &s.thrash,
+			    oomx_early_episode(&s, OOMX_EARLY_THRASHING));
+	/* Memory back above the gate: no action, however it refaults. */
+	oomx_early_reset(&s);
+	KUNIT_EXPECT_EQ(test, OOMX_EARLY_CALM,
+			refault_ticks(&s, &now, 100, 65536, 1,
+				      EARLY_TOTAL * 21 / 100, EARLY_TOTAL));
+}
+
+/* Bursts with quiet ticks between them are one episode; a long gap ends it. */
+static void early_refaulting_gaps(struct kunit *test)
+{
+	struct oomx_early_state s = {};
+	u64 now = 1000 * NSEC_PER_SEC;
+
+	/* Every fifth tick, 2.7 MiB/s on average: the same verdict. */
+	KUNIT_EXPECT_EQ(test, OOMX_EARLY_RISING,
+			refault_ticks(&s, &now, 19, 2700, 5,
+				      EARLY_TOTAL * 8 / 100, EARLY_TOTAL));
+	KUNIT_EXPECT_EQ(test, OOMX_EARLY_REFAULTING,
+			refault_ticks(&s, &now, 1, 0, 1,
+				      EARLY_TOTAL * 8 / 100, EARLY_TOTAL));
+	/* 1.5 s, then 1 s without a refault: over, and it starts afresh. */
+	oomx_early_reset(&s);
+	refault_ticks(&s, &now, 15, 2700, 1, EARLY_TOTAL * 8 / 100,
+		      EARLY_TOTAL);
+	KUNIT_EXPECT_EQ(test, OOMX_EARLY_CALM,
+			refault_ticks(&s, &now, 10, 0, 1,
+				      EARLY_TOTAL * 8 / 100, EARLY_TOTAL));
+	KUNIT_EXPECT_EQ(test, OOMX_EARLY_RISING,
+			refault_ticks(&s, &now, 15, 2700, 1,
+				      EARLY_TOTAL * 8 / 100, EARLY_TOTAL));
+}
+
+/* The rate must be fast against what is available, and above a trickle. */
+static void early_refaulting_scales(struct kunit *test)
+{
+	unsigned long big = 16UL << 20;	/* 64 GiB */
+	struct oomx_early_state s = {};
+	u64 now = 1000 * NSEC_PER_SEC;
+
+	/* 512 KiB/s with 5 % left of 512 MiB: under refault_kbps. */
+	KUNIT_EXPECT_NE(test, OOMX_EARLY_REFAULTING,
+			refault_ticks(&s, &now, 100, 512, 1,
+				      EARLY_TOTAL * 5 / 100, EARLY_TOTAL));
+	/* 50 MiB/s with 9.6 GiB available: 0.5 %/s of it, not drowning. */
+	oomx_early_reset(&s);
+	KUNIT_EXPECT_NE(test, OOMX_EARLY_REFAULTING,
+			refault_ticks(&s, &now, 100, 51200, 1,
+				      big * 15 / 100, big));
+	/* 500 MiB/s with the same: the cache turned over every 20 s. */
+	oomx_early_reset(&s);
+	KUNIT_EXPECT_EQ(test, OOMX_EARLY_REFAULTING,
+			refault_ticks(&s, &now, 20, 512000, 1,
+				      big * 15 / 100, big));
+}
+
+/* Full, dropping clean cache: no refaults, no verdict, however long. */
+static void early_refaulting_full_but_healthy(struct kunit *test)
+{
+	struct oomx_early_state s = {};
+	u64 now = 1000 * NSEC_PER_SEC;
+	struct oomx_early_cfg off = early_cfg;
+	struct oomx_pressure p = {
+		.dt_ns = TICK_NS, .refaults = 1000,
+		.avail_pages = EARLY_TOTAL / 100, .total_pages = EARLY_TOTAL,
+	};
+	int i;
+
+	KUNIT_EXPECT_EQ(test, OOMX_EARLY_CALM,
+			refault_ticks(&s, &now, 600, 0, 1,
+				      EARLY_TOTAL * 5 / 100, EARLY_TOTAL));
+	/* refault_avail_pct 0: the trigger is off. */
+	off.refault_avail_pct = 0;
+	for (i = 0; i < 100; i++) {
+		now += TICK_NS;
+		KUNIT_EXPECT_EQ(test, OOMX_EARLY_CALM,
+				oomx_early_step(&s, &off, &p, now));
+	}
 }
 
 /* Hysteresis: down to half keeps the episode; below it ends it. */
@@ -871,22 +1004,22 @@ static void early_hysteresis(struct kunit *test)
 	struct oomx_early_state s = {};
 	u64 now = 1000 * NSEC_PER_SEC;
 
-	early_ticks(&s, &now, 10, 80, 4096, EARLY_TOTAL / 5);
+	early_ticks(&s, &now, 10, 80, 4096, EARLY_TOTAL / 4);
 	/* 25 %: above 40 / 2, the episode goes on and its mean stays >= 40. */
 	KUNIT_EXPECT_EQ(test, OOMX_EARLY_THRASHING,
-			early_ticks(&s, &now, 10, 25, 4096, EARLY_TOTAL / 5));
+			early_ticks(&s, &now, 10, 25, 4096, EARLY_TOTAL / 4));
 	oomx_early_reset(&s);
-	early_ticks(&s, &now, 10, 80, 4096, EARLY_TOTAL / 5);
+	early_ticks(&s, &now, 10, 80, 4096, EARLY_TOTAL / 4);
 	KUNIT_EXPECT_EQ(test, OOMX_EARLY_CALM,
-			early_ticks(&s, &now, 1, 19, 4096, EARLY_TOTAL / 5));
+			early_ticks(&s, &now, 1, 19, 4096, EARLY_TOTAL / 4));
 	/* 30 % does not begin an episode, only keeps one. */
 	KUNIT_EXPECT_EQ(test, OOMX_EARLY_CALM,
-			early_ticks(&s, &now, 50, 30, 4096, EARLY_TOTAL / 5));
+			early_ticks(&s, &now, 50, 30, 4096, EARLY_TOTAL / 4));
 	/* Sustained, but the mean fell under 40 %: not yet. */
 	oomx_early_reset(&s);
-	early_ticks(&s, &now, 2, 100, 4096, EARLY_TOTAL / 5);
+	early_ticks(&s, &now, 2, 100, 4096, EARLY_TOTAL / 4);
 	KUNIT_EXPECT_EQ(test, OOMX_EARLY_RISING,
-			early_ticks(&s, &now, 30, 21, 4096, EARLY_TOTAL / 5));
+			early_ticks(&s, &now, 30, 21, 4096, EARLY_TOTAL / 4));
 }
 
 static void early_floor(struct kunit *test)
@@ -956,6 +1089,8 @@ static void early_empty_tick_and_names(struct kunit *test)
 			oomx_early_step(&s, &early_cfg, &p, NSEC_PER_SEC));
 	KUNIT_EXPECT_STREQ(test, "thrashing",
 			   oomx_early_verdict_name(OOMX_EARLY_THRASHING));
+	KUNIT_EXPECT_STREQ(test, "refaulting",
+			   oomx_early_verdict_name(OOMX_EARLY_REFAULTING));
 	KUNIT_EXPECT_STREQ(test, "unknown", oomx_early_verdict_name(99));
 }
 
@@ -974,11 +1109,21 @@ static void early_check_cfg(struct kunit *test)
 	c = early_cfg;
 	c.avail_floor_pct = 51;
 	KUNIT_EXPECT_EQ(test, -EINVAL, oomx_check_early(&c));
+	c = early_cfg;
+	c.refault_avail_pct = 51;
+	KUNIT_EXPECT_EQ(test, -EINVAL, oomx_check_early(&c));
+	c = early_cfg;
+	c.refault_pct = 101;
+	KUNIT_EXPECT_EQ(test, -EINVAL, oomx_check_early(&c));
 }
 
 static struct kunit_case oomx_early_cases[] = {
 	KUNIT_CASE(early_thrash_sustained),
 	KUNIT_CASE(early_full_but_healthy),
+	KUNIT_CASE(early_refaulting_sustained),
+	KUNIT_CASE(early_refaulting_gaps),
+	KUNIT_CASE(early_refaulting_scales),
+	KUNIT_CASE(early_refaulting_full_but_healthy),
 	KUNIT_CASE(early_hysteresis),
 	KUNIT_CASE(early_floor),
 	KUNIT_CASE(early_floor_swap),
