@@ -123,7 +123,7 @@ done
 phase_end
 
 phase_start guests
-tests=("$top"/selftests/module_test "$top"/selftests/oom_test "$top"/selftests/hooks_test)
+tests=("$top"/selftests/module_test "$top"/selftests/oom_test "$top"/selftests/hooks_test "$top"/selftests/early_test)
 
 # One guest: boot, judge, parse; TAP lines into $dir/tap.  Each QEMU runs
 # single-threaded, so the guests run side by side.  arm64 guests boot the

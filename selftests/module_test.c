@@ -44,12 +44,14 @@ TEST_F(loaded, defaults)
 	EXPECT_STREQ("50", oomx_param_read("reap_verified_delay_ms"));
 	EXPECT_STREQ("5", oomx_param_read("top_candidates"));
 	EXPECT_STREQ("N", oomx_param_read("score_all"));
-	EXPECT_STREQ("N", oomx_param_read("early"));
+	EXPECT_STREQ("Y", oomx_param_read("early"));
 	EXPECT_STREQ("40", oomx_param_read("early_stall_pct"));
 	EXPECT_STREQ("2000", oomx_param_read("early_sustain_ms"));
 	EXPECT_STREQ("1024", oomx_param_read("early_refault_kbps"));
 	EXPECT_STREQ("2", oomx_param_read("early_avail_floor_pct"));
 	EXPECT_STREQ("10", oomx_param_read("early_swap_floor_pct"));
+	EXPECT_STREQ("20", oomx_param_read("early_refault_avail_pct"));
+	EXPECT_STREQ("2", oomx_param_read("early_refault_pct"));
 	EXPECT_STREQ("1000", oomx_param_read("term_grace_ms"));
 	EXPECT_STREQ("", oomx_param_read("disable_hooks"));
 }
@@ -94,12 +96,15 @@ static const struct bad_case bad_cases[] = {
 	{ "reap_verified_delay_ms", "\n", "50" },
 	{ "top_candidates", "0", "5" },
 	{ "top_candidates", "17", "5" },
-	{ "early", "sometimes", "N" },
+	{ "early", "sometimes", "Y" },
 	{ "early_stall_pct", "0", "40" },
 	{ "early_stall_pct", "101", "40" },
 	{ "early_sustain_ms", "99", "2000" },
 	{ "early_avail_floor_pct", "51", "2" },
 	{ "early_swap_floor_pct", "101", "10" },
+	{ "early_refault_avail_pct", "51", "20" },
+	{ "early_refault_pct", "0", "2" },
+	{ "early_refault_pct", "101", "2" },
 	{ "term_grace_ms", "60001", "1000" },
 	{ "term_grace_ms", "1s", "1000" },
 };

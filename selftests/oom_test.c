@@ -14,6 +14,12 @@
 #include "kselftest_harness.h"
 
 #define MEMCG_MB	128
+/*
+ * Every case here is about what happens at an OOM: early intervention
+ * (early_test.c) stays out of the way, or it could act on the floor
+ * before the forced OOM and make a different death.
+ */
+#define OOM_PARAMS	"early=0"
 
 /* Hogs at 35 %, 20 % and 10 % of the scene's budget, in that order. */
 static const int hog_pct[3] = { 35, 20, 10 };
@@ -48,7 +54,7 @@ FIXTURE_SETUP(oom)
 	ASSERT_EQ(0, set_oom_score_adj(0, -1000));
 	if (oomx_loaded())
 		ASSERT_EQ(0, oomx_unload());
-	ASSERT_EQ(0, oomx_load(NULL));
+	ASSERT_EQ(0, oomx_load(OOM_PARAMS));
 	ASSERT_EQ(0, scene_init(&self->sc, variant->memcg, MEMCG_MB));
 	ASSERT_GT(self->sc.budget_mb, 100)
 		TH_LOG("only %ld MiB to work with", self->sc.budget_mb);
@@ -743,7 +749,7 @@ TEST_F_TIMEOUT(oom, rmmod_right_after_oom, 300)
 	ASSERT_TRUE(wait_dead(self->h[0].pid, 20000));
 	EXPECT_TRUE(pid_alive(self->h[1].pid));
 	EXPECT_TRUE(pid_alive(self->h[2].pid));
-	EXPECT_EQ(0, oomx_load(NULL));
+	EXPECT_EQ(0, oomx_load(OOM_PARAMS));
 }
 
 /*
@@ -863,7 +869,7 @@ TEST_F_TIMEOUT(notifier, freed_memory_kills_nothing, 300)
 	ASSERT_EQ(0, set_oom_score_adj(0, -1000));
 	if (oomx_loaded())
 		ASSERT_EQ(0, oomx_unload());
-	ASSERT_EQ(0, oomx_load(NULL));
+	ASSERT_EQ(0, oomx_load(OOM_PARAMS));
 	ASSERT_EQ(0, load_module(OOMX_TEST_KO, "balloon_mb=64"));
 	h = hog_start(NULL, avail_mb() * 40 / 100, 0, HOG_PLAIN);
 	ASSERT_GT(h.pid, 0);

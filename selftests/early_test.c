@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * oomx's early intervention under real pressure, before any OOM.  The
+ * guest's disk is throttled to 8 MiB/s (qemu-run.sh): a reader re-reading
+ * more of it than the page cache can hold, once a hog has taken the rest
+ * of memory, thrashes as a real machine does (the stock killer never
+ * fires: there is always clean cache to drop).  Each case asserts who
+ * died and how (exit status), who lived, that no OOM kill happened, what
+ * oomx counted and recorded, and that the memory came back.
+ */
+#include <sys/wait.h>
+
+#include "oomx_util.h"
+#include "kselftest_harness.h"
+
+#define DISK		"/dev/vda"
+#define READER_MB	120	/* re-read in a loop: 3x ROOM_MB */
+#define ROOM_MB		40	/* what the hogs leave of MemAvailable */
+#define THRASH_WAIT_MS	120000
+
+/*
+ * A process reading @mb MiB of the disk from @off_mb on, in a loop (or
+ * once), counting passes in @passes (shared).  It keeps the disk open:
+ * the block device's last close would drop its page cache, and every
+ * refault with it.
+ */
+static pid_t reader_start(long off_mb, long mb, bool loop,
+			  volatile long *passes)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		static char buf[1 << 20];
+		int fd = open(DISK, O_RDONLY);
+		long i;
+
+		if (fd < 0)
+			_exit(2);
+		do {
+			for (i = 0; i < mb; i++)
+				if (pread(fd, buf, sizeof(buf),
+					  (off_mb + i) * MB) != sizeof(buf))
+					_exit(3);
+			if (passes)
+				__atomic_add_fetch(passes, 1, __ATOMIC_RELAXED);
+		} while (loop);
+		_exit(0);
+	}
+	return pid;
+}
+
+static void term_exit42(int sig)
+{
+	_exit(42);
+}
+
+static void term_handled(void *arg)
+{
+	signal(SIGTERM, term_exit42);
+}
+
+static void term_ignored(void *arg)
+{
+	signal(SIGTERM, SIG_IGN);
+}
+
+static long early_ticks(void)
+{
+	return oomx_keyed(OOMX_DEBUGFS "early", "ticks");
+}
+
+/* What each case sets up, and tears down whatever happens. */
+struct early_scene {
+	struct hog big, small;
+	pid_t reader, once;
+	volatile long *passes;
+	long vm, terms, term_exited, kills, avail0;
+};
+
+static void scene_setup(struct __test_metadata *_metadata,
+			struct early_scene *s)
+{
+	struct scene sc;
+	int i;
+
+	s->big = s->small = (struct hog){ -1, -1 };
+	s->reader = s->once = -1;
+	s->passes = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, s->passes);
+	ASSERT_EQ(0, set_oom_score_adj(0, -1000));
+	ASSERT_EQ(0, access(DISK, R_OK))
+		TH_LOG("no %s: qemu-run.sh gives every guest one", DISK);
+	if (oomx_loaded())
+		ASSERT_EQ(0, oomx_unload());
+	ASSERT_EQ(0, oomx_load("early=1"));
+	ASSERT_EQ(0, scene_init(&sc, false, 0));
+	/*
+	 * Start from a cold cache, once what the last case freed has come
+	 * back (a debug kernel's quarantine lags): MemAvailable steady.
+	 */
+	for (i = 0; i < 20; i++) {
+		oomx_write_file("/proc/sys/vm/drop_caches", "3");
+		s->avail0 = avail_mb();
+		oomx_sleep_ms(500);
+		if (labs(avail_mb() - s->avail0) <= 2)
+			break;
+	}
+	ksft_print_msg("MemAvailable %ld MiB, MemFree %ld MiB at the start\n",
+		       s->avail0, meminfo_kb("MemFree") / 1024);
+	ASSERT_GT(s->avail0, ROOM_MB + READER_MB)
+		TH_LOG("only %ld MiB available", s->avail0);
+}
+
+static void scene_teardown(struct __test_metadata *_metadata,
+			   struct early_scene *s)
+{
+	static char buf[1 << 16];
+
+	if (_metadata->exit_code != KSFT_PASS) {
+		if (!oomx_read_file(OOMX_DEBUGFS "decisions", buf, sizeof(buf)))
+			TH_LOG("decisions:\n%s", buf);
+		if (!oomx_read_file(OOMX_DEBUGFS "early", buf, sizeof(buf)))
+			TH_LOG("early:\n%s", buf);
+	}
+	if (s->reader > 0) {
+		kill(s->reader, SIGKILL);
+		waitpid(s->reader, NULL, 0);
+	}
+	if (s->once > 0) {
+		kill(s->once, SIGKILL);
+		waitpid(s->once, NULL, 0);
+	}
+	hog_stop(&s->big);
+	hog_stop(&s->small);
+	reap_children();
+	oomx_unload();
+	scene_rmdir();
+}
+
+static void snapshot(struct early_scene *s)
+{
+	s->vm = vmstat_oom_kill();
+	s->terms = oomx_stat("early_terms");
+	s->term_exited = oomx_stat("early_term_exited");
+	s->kills = oomx_stat("early_kills");
+}
+
+FIXTURE(early) {
+	struct early_scene s;
+};
+
+FIXTURE_VARIANT(early) {
+	void (*init)(void *arg);	/* the big hog's SIGTERM */
+	int status;			/* its exit status as wait_child() gives it */
+	const char *outcome;		/* its record's action */
+	bool slow;			/* in a cgroup allowed 2 % of a CPU */
+};
+
+/* SIGTERM's default action: the grace stage alone ends it. */
+FIXTURE_VARIANT_ADD(early, dies_on_term) {
+	.status = 128 + SIGTERM,
+	.outcome = "term_exited",
+};
+
+/* It handles SIGTERM and exits on its own: the grace is honoured. */
+FIXTURE_VARIANT_ADD(early, handles_term) {
+	.init = term_handled,
+	.status = 42,
+	.outcome = "term_exited",
+};
+
+/* It ignores SIGTERM: SIGKILL after term_grace_ms, then the reaper. */
+FIXTURE_VARIANT_ADD(early, ignores_term) {
+	.init = term_ignored,
+	.status = 128 + SIGKILL,
+	.outcome = "killed",
+};
+
+/*
+ * Ignores SIGTERM and is allowed almost no CPU, so its own exit crawls:
+ * one victim in flight, and no second one while the reaper brings its
+ * memory back and the evidence builds up again.
+ */
+FIXTURE_VARIANT_ADD(early, slow_exit_paced) {
+	.init = term_ignored,
+	.status = 128 + SIGKILL,
+	.outcome = "killed",
+	.slow = true,
+};
+
+FIXTURE_SETUP(early)
+{
+	scene_setup(_metadata, &self->s);
+}
+
+FIXTURE_TEARDOWN(early)
+{
+	scene_teardown(_metadata, &self->s);
+}
+
+FIXTURE(plain) {
+	struct early_scene s;
+};
+
+FIXTURE_SETUP(plain)
+{
+	scene_setup(_metadata, &self->s);
+}
+
+FIXTURE_TEARDOWN(plain)
+{
+	scene_teardown(_metadata, &self->s);
+}
+
+/*
+ * Hogs: the big one (75 %) and a small one (25 %) of all but ROOM_MB of
+ * what is available; then the reader.  The big one is the policy's
+ * choice; taking it ends the thrashing, so the small one must live.
+ */
+TEST_F_TIMEOUT(early, thrash_takes_the_hog_only, 300)
+{
+	struct early_scene *s = &self->s;
+	long fill = s->avail0 - ROOM_MB, passes_at_kill, t0;
+	struct hog_opts o = { .init = variant->init };
+	const char *rec;
+	pid_t big;
+	int status;
+
+	if (variant->slow)
+		ASSERT_EQ(0, oomx_write_file(SCENE_SLOW "/cpu.max",
+					     "2000 100000"));
+	s->small = hog_start(SCENE_WORK, fill / 4, 0, HOG_PLAIN);
+	ASSERT_GT(s->small.pid, 0);
+	s->big = hog_start_opts(SCENE_WORK, fill - fill / 4, 0, HOG_PLAIN, &o);
+	ASSERT_GT(s->big.pid, 0);
+	/* Filled at full speed, then starved: its exit will crawl. */
+	if (variant->slow)
+		ASSERT_EQ(0, cg_join(SCENE_SLOW, s->big.pid));
+	snapshot(s);
+	s->reader = reader_start(0, READER_MB, true, s->passes);
+	ASSERT_GT(s->reader, 0);
+
+	t0 = oomx_now_ms();
+	big = s->big.pid;
+	status = wait_child(big, THRASH_WAIT_MS);
+	s->big.pid = -1;
+	passes_at_kill = *s->passes;
+	ASSERT_EQ(variant->status, status)
+		TH_LOG("the big hog ended with %d after %ld ms, %ld passes", status,
+		       oomx_now_ms() - t0, passes_at_kill);
+
+	/*
+	 * The reader's data fits now: one more pass from the disk, then
+	 * from memory.  No second victim meanwhile: the pressure is gone,
+	 * and so is the evidence.
+	 */
+	t0 = oomx_now_ms();
+	while (*s->passes < passes_at_kill + 3 && oomx_now_ms() < t0 + 60000)
+		oomx_sleep_ms(100);
+	EXPECT_GE(*s->passes, passes_at_kill + 3)
+		TH_LOG("the reader made %ld passes in the minute after the kill",
+		       *s->passes - passes_at_kill);
+	oomx_sleep_ms(3000);
+	EXPECT_TRUE(pid_alive(s->small.pid)) TH_LOG("the small hog died too");
+	EXPECT_TRUE(pid_alive(s->reader)) TH_LOG("the reader died");
+	EXPECT_EQ(s->vm, vmstat_oom_kill()) TH_LOG("an OOM kill happened");
+	EXPECT_EQ(s->terms + 1, oomx_stat("early_terms"));
+	if (variant->status == 128 + SIGKILL) {
+		EXPECT_EQ(s->kills + 1, oomx_stat("early_kills"));
+		EXPECT_EQ(s->term_exited, oomx_stat("early_term_exited"));
+	} else {
+		EXPECT_EQ(s->kills, oomx_stat("early_kills"));
+		EXPECT_EQ(s->term_exited + 1, oomx_stat("early_term_exited"));
+	}
+	/* Its memory came back. */
+	EXPECT_GT(avail_mb(), ROOM_MB + (fill - fill / 4) / 2);
+
+	rec = oomx_last_decision();
+	EXPECT_STREQ("early", oomx_field(rec, "kind")) TH_LOG("%s", rec);
+	EXPECT_TRUE(!strcmp(oomx_field(rec, "reason"), "refaulting") ||
+		    !strcmp(oomx_field(rec, "reason"), "thrashing"))
+		TH_LOG("%s", rec);
+	EXPECT_STREQ(variant->outcome, oomx_field(rec, "action")) TH_LOG("%s", rec);
+	EXPECT_GE(oomx_field_long(rec, "refault_kbps"), 1024) TH_LOG("%s", rec);
+	EXPECT_TRUE(oomx_field_pid(rec, "victim", big)) TH_LOG("%s", rec);
+	EXPECT_TRUE(dmesg_has("oomx: early: "));
+}
+
+/*
+ * Full but healthy: hogs at 93 % of MemAvailable, a worker re-reading
+ * 12 MiB (it fits in what is left), and a one-time 64 MiB sequential
+ * read through the same cache.  Reclaim drops clean cache all along and
+ * oomx's watcher is awake for it; nobody may die.
+ */
+TEST_F_TIMEOUT(plain, full_but_healthy_untouched, 300)
+{
+	struct early_scene *s = &self->s;
+	long hog = s->avail0 * 93 / 100, ticks0, worker_passes;
+	int status;
+
+	s->big = hog_start(SCENE_WORK, hog, 0, HOG_PLAIN);
+	ASSERT_GT(s->big.pid, 0);
+	snapshot(s);
+	ticks0 = early_ticks();
+	s->reader = reader_start(0, 12, true, s->passes);
+	ASSERT_GT(s->reader, 0);
+	oomx_sleep_ms(3000);
+	s->once = reader_start(128, 64, false, NULL);
+	ASSERT_GT(s->once, 0);
+	status = wait_child(s->once, 60000);
+	s->once = -1;
+	ASSERT_EQ(0, status) TH_LOG("the one-time read failed");
+	worker_passes = *s->passes;
+	oomx_sleep_ms(4000);
+
+	EXPECT_TRUE(pid_alive(s->big.pid)) TH_LOG("the hog was killed");
+	EXPECT_TRUE(pid_alive(s->reader)) TH_LOG("the worker was killed");
+	EXPECT_GT(*s->passes, worker_passes) TH_LOG("the worker stopped");
+	EXPECT_EQ(s->vm, vmstat_oom_kill());
+	EXPECT_EQ(s->terms, oomx_stat("early_terms"));
+	EXPECT_EQ(s->kills, oomx_stat("early_kills"));
+	/* The watcher was awake: kswapd woke it, it looked, it held back. */
+	EXPECT_GT(early_ticks(), ticks0 + 10);
+}
+
+/*
+ * A runaway allocation, as fast as it goes, with early intervention on:
+ * the machine goes from calm to OOM in moments.  One death, the
+ * runaway's, by whichever comes first (the kernel's OOM kill, or oomx's
+ * floor with its SIGTERM); never both racing, never a SIGKILL of oomx's
+ * beside the kernel's, never anyone else.
+ */
+TEST_F_TIMEOUT(plain, runaway_one_death, 300)
+{
+	struct early_scene *s = &self->s;
+	long oom, terms;
+	pid_t run;
+	int status;
+
+	s->small = hog_start(SCENE_WORK, s->avail0 / 5, 0, HOG_PLAIN);
+	ASSERT_GT(s->small.pid, 0);
+	snapshot(s);
+	run = fork();
+	if (run == 0) {
+		size_t len = (s->avail0 + 1024) * MB, off;
+		char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+			       -1, 0);
+
+		if (p == MAP_FAILED || set_oom_score_adj(0, 0))
+			_exit(2);
+		for (off = 0; off < len; off += 4096)
+			p[off] = 1;
+		_exit(5);
+	}
+	ASSERT_GT(run, 0);
+	status = wait_child(run, 120000);
+	oomx_sleep_ms(3000);
+	oom = vmstat_oom_kill() - s->vm;
+	terms = oomx_stat("early_terms") - s->terms;
+	EXPECT_TRUE(status == 128 + SIGKILL || status == 128 + SIGTERM)
+		TH_LOG("the runaway ended with %d", status);
+	EXPECT_TRUE(pid_alive(s->small.pid)) TH_LOG("the small hog died too");
+	EXPECT_LE(oom, 1);
+	EXPECT_GE(oom + terms, 1) TH_LOG("no one killed the runaway?");
+	EXPECT_EQ(s->kills, oomx_stat("early_kills"))
+		TH_LOG("oomx sent SIGKILL beside the kernel's kill");
+	if (oom)
+		EXPECT_EQ(128 + SIGKILL, status);
+}
+
+TEST_HARNESS_MAIN
