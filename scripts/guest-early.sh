@@ -1,0 +1,124 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Guest side of bench/early.sh (guest mode "early"): each scenario under
+# the stock killer, oomx (defaults) and earlyoom (Debian's, defaults), in
+# turn, oomx.repeat times, on one boot.  One line per run:
+#   RUN scenario mode rep key=value...
+# The disk (/dev/vda) is throttled to 8 MiB/s by qemu-run.sh.
+P=/lib/oomx/pressure
+D=/dev/vda
+rep=$(sed -n 's/.*oomx.repeat=\([0-9]*\).*/\1/p' /proc/cmdline)
+scens=$(sed -n 's/.*oomx.scen=\([a-z,]*\).*/\1/p' /proc/cmdline)
+rep=${rep:-3}
+scens=${scens:-plateau,slowleak,healthy,runaway}
+W=40	# seconds of useful work measured per run
+
+up() { cut -d' ' -f1 /proc/uptime; }
+psi() { awk -F'total=' '/^some/ {s=$2} /^full/ {f=$2} END {print s + 0, f + 0}' /proc/pressure/memory; }
+avail_mb() { awk '/MemAvailable/ {print int($2 / 1024)}' /proc/meminfo; }
+alive() { [ -d /proc/$1 ] && ! grep -q '^State:.*[ZX]' /proc/$1/status 2>/dev/null; }
+
+mode_on() {
+	case $1 in
+	oomx) insmod /lib/oomx/oomx.ko ;;
+	# Debian's binary, run through its own dynamic loader.
+	earlyoom) /lib/oomx/ld-linux-x86-64.so.2 --library-path /lib/oomx \
+		/lib/oomx/earlyoom > /tmp/earlyoom.log 2>&1 & eo=$!
+		sleep 1 ;;
+	esac
+}
+
+mode_off() {
+	case $1 in
+	oomx) rmmod oomx ;;
+	earlyoom) kill $eo; wait $eo 2>/dev/null ;;
+	esac
+}
+
+# watch PID T0 LIMIT_S: until PID dies or LIMIT_S pass; prints "died_s"
+# (seconds after T0) or "-".
+watch() {
+	while alive $1; do
+		if [ "$(awk -v a="$(up)" -v b="$2" -v l="$3" 'BEGIN {print (a - b >= l)}')" = 1 ]; then
+			echo -
+			return
+		fi
+		usleep 50000
+	done
+	awk -v a="$(up)" -v b="$2" 'BEGIN {printf "%.2f\n", a - b}'
+}
+
+# run SCENARIO MODE REP
+run() {
+	scen=$1 mode=$2 n=$3
+	sync
+	echo 3 > /proc/sys/vm/drop_caches
+	av=$(avail_mb)
+	oomk0=$(awk '/^oom_kill / {print $2}' /proc/vmstat)
+	set -- $(psi)
+	some0=$1 full0=$2
+	mode_on $mode
+	t0=$(up)
+	case $scen in
+	plateau)
+		$P leak $((av - 30)) 50 > /tmp/leak.out & victim=$!
+		$P reader $D 0 80 $W > /tmp/reader.out & rd=$!
+		$P canary 100 $W > /tmp/canary.out & cn=$!
+		died=$(watch $victim $t0 $W)
+		wait $rd $cn
+		;;
+	slowleak)
+		$P leak $((av + 256)) 5 > /tmp/leak.out & victim=$!
+		$P reader $D 0 80 600 > /tmp/reader.out & rd=$!
+		$P canary 100 600 > /tmp/canary.out & cn=$!
+		died=$(watch $victim $t0 150)
+		kill -TERM $rd $cn
+		wait $rd $cn
+		;;
+	healthy)
+		$P leak $((av * 93 / 100)) 0 > /tmp/leak.out & victim=$!
+		while ! grep -q leak_full /tmp/leak.out; do usleep 100000; done
+		$P reader $D 0 12 30 > /tmp/reader.out & rd=$!
+		$P canary 100 30 > /tmp/canary.out & cn=$!
+		sleep 3
+		$P once $D 128 64 > /dev/null
+		died=$(watch $victim $t0 30)
+		wait $rd $cn
+		;;
+	runaway)
+		$P leak $((av + 512)) 0 > /tmp/leak.out & victim=$!
+		: > /tmp/reader.out
+		$P canary 100 60 > /tmp/canary.out & cn=$!
+		died=$(watch $victim $t0 60)
+		kill -TERM $cn
+		wait $cn
+		;;
+	esac
+	set -- $(psi)
+	dt=$(awk -v a="$(up)" -v b="$t0" 'BEGIN {print a - b}')
+	alive $victim && leak_alive=1 || leak_alive=0
+	kill -9 $victim 2>/dev/null
+	wait $victim 2>/dev/null
+	mode_off $mode
+	oomk=$(( $(awk '/^oom_kill / {print $2}' /proc/vmstat) - oomk0 ))
+	echo "RUN $scen $mode $n passes=$(awk '/passes/ {print $2}' /tmp/reader.out)" \
+		"canary_ms=$(awk '/canary_worst_ms/ {print $2}' /tmp/canary.out)" \
+		"died_s=$died leak_alive=$leak_alive oom_kills=$oomk" \
+		"some_pct=$(awk -v a=$1 -v b=$some0 -v t=$dt 'BEGIN {printf "%.1f", (a - b) / t / 1e4}')" \
+		"full_pct=$(awk -v a=$2 -v b=$full0 -v t=$dt 'BEGIN {printf "%.1f", (a - b) / t / 1e4}')" \
+		"avail0_mb=$av"
+}
+
+echo "early bench: $(uname -r), $(awk '/MemTotal/ {print int($2 / 1024)}' /proc/meminfo) MiB, repeat $rep, $scens"
+i=1
+while [ $i -le $rep ]; do
+	for s in $(echo $scens | tr , ' '); do
+		for m in stock oomx earlyoom; do
+			run $s $m $i
+		done
+	done
+	i=$((i + 1))
+done
+grep -h . /tmp/earlyoom.log 2>/dev/null | grep -i kill | tail -3
+dmesg | grep 'oomx: early:' | tail -4
+echo BENCH-OK
