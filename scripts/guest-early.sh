@@ -77,7 +77,10 @@ run() {
 		;;
 	healthy)
 		$P leak $((av * 93 / 100)) 0 > /tmp/leak.out & victim=$!
-		while ! grep -q leak_full /tmp/leak.out; do usleep 100000; done
+		# Full, or killed on the way (earlyoom kills here).
+		while alive $victim && ! grep -q leak_full /tmp/leak.out; do
+			usleep 100000
+		done
 		$P reader $D 0 12 30 > /tmp/reader.out & rd=$!
 		$P canary 100 30 > /tmp/canary.out & cn=$!
 		sleep 3
