@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MB	(1UL << 20)
+#define MB	(1024UL * 1024)
 
 static double now_s(void)
 {
@@ -65,11 +65,16 @@ static int leak(unsigned long mb, double rate)
 		pause();
 }
 
-static volatile sig_atomic_t stop;
+static int stop;	/* set by SIGTERM, read with atomics */
 
 static void on_term(int sig)
 {
-	stop = 1;
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
+}
+
+static int stopped(void)
+{
+	return __atomic_load_n(&stop, __ATOMIC_RELAXED);
 }
 
 static int reader(const char *dev, long off, long mb, double secs, int loop)
@@ -83,13 +88,13 @@ static int reader(const char *dev, long off, long mb, double secs, int loop)
 		return perror(dev), 2;
 	signal(SIGTERM, on_term);
 	do {
-		for (i = 0; i < mb && !stop; i++)
+		for (i = 0; i < mb && !stopped(); i++)
 			if (pread(fd, buf, sizeof(buf), (off + i) * MB) !=
 			    (ssize_t)sizeof(buf))
 				return perror("pread"), 3;
 		if (i == mb)
 			passes++;
-	} while (loop && !stop && now_s() < end);
+	} while (loop && !stopped() && now_s() < end);
 	printf("passes %ld\n", passes);
 	return 0;
 }
@@ -99,7 +104,7 @@ static int canary(long period_ms, double secs)
 	double end = now_s() + secs, worst = 0;
 
 	signal(SIGTERM, on_term);
-	while (!stop && now_s() < end) {
+	while (!stopped() && now_s() < end) {
 		double t = now_s(), late;
 
 		sleep_s(period_ms / 1000.0);
@@ -122,6 +127,6 @@ int main(int argc, char **argv)
 		return reader(argv[2], atol(argv[3]), atol(argv[4]), 0, 0);
 	if (argc == 4 && !strcmp(argv[1], "canary"))
 		return canary(atol(argv[2]), atof(argv[3]));
-	fprintf(stderr, "usage: see bench/pressure.c\n");
+	fprintf(stderr, "usage: see the comment at the top of the source\n");
 	return 2;
 }
