@@ -392,6 +392,14 @@ static bool oomx_early_follow(enum oomx_early_verdict verdict, u64 now)
 		if (now < oomx_w.t_term_ns +
 			  (u64)READ_ONCE(oomx_term_grace_ms) * NSEC_PER_MSEC)
 			return true;
+		/*
+		 * It heeded SIGTERM and is freeing its memory (every user of
+		 * the mm gone, exit_mmap() under way: seconds for a large one
+		 * on a slow CPU): the grace is honoured, wait for it.
+		 */
+		if (oomx_mm_exit_unfinished(mm) &&
+		    now < oomx_w.t_term_ns + OOMX_EARLY_GIVE_UP_NS)
+			return true;
 		if (verdict == OOMX_EARLY_CALM) {
 			pr_info("early: pressure gone %u ms after SIGTERM; process %d (%s) spared\n",
 				READ_ONCE(oomx_term_grace_ms),
