@@ -307,11 +307,15 @@ TEST_F_TIMEOUT(oom, clone_vm_sharer_dies_too, 300)
 	EXPECT_EQ(self->vm + 1, vmstat_oom_kill());
 }
 
-/* A victim asleep in the kernel, uninterruptibly: SIGKILL waits for it. */
+/*
+ * A victim asleep in the kernel, uninterruptibly, from before the kill
+ * until 10 s after it (oomx_test.ko counts from the SIGKILL, so how long
+ * the OOM took to come does not matter).
+ */
 static void sleep_in_d_state(void *arg)
 {
 	(void)arg;
-	oomx_write_file("/sys/module/oomx_test/parameters/dsleep_ms", "8000");
+	oomx_write_file("/sys/module/oomx_test/parameters/dsleep_ms", "10000");
 }
 
 /*

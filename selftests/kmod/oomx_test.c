@@ -26,6 +26,7 @@
 #include <linux/pid.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 
@@ -132,11 +133,19 @@ MODULE_PARM_DESC(mmu_notifier_pid, "Register an mmu notifier on this process's m
 
 static int set_dsleep_ms(const char *val, const struct kernel_param *kp)
 {
+	unsigned long end = jiffies + 300 * HZ;
 	unsigned int ms;
 	int ret = kstrtouint(val, 0, &ms);
 
 	if (ret)
 		return ret;
+	/*
+	 * Stuck from the kill on, for @ms: a victim's D state must not end
+	 * at a point that depends on how long the OOM took to come (a slow
+	 * kernel once let it run out before the test looked).
+	 */
+	while (!fatal_signal_pending(current) && time_before(jiffies, end))
+		schedule_timeout_uninterruptible(HZ / 50);
 	schedule_timeout_uninterruptible(msecs_to_jiffies(min(ms, 60000U)));
 	return 0;
 }
@@ -145,7 +154,7 @@ static const struct kernel_param_ops dsleep_ms_ops = {
 	.set = set_dsleep_ms,
 };
 module_param_cb(dsleep_ms, &dsleep_ms_ops, NULL, 0200);
-MODULE_PARM_DESC(dsleep_ms, "The writer sleeps this long in D state (at most 60 s)");
+MODULE_PARM_DESC(dsleep_ms, "The writer sleeps in D state until a fatal signal (at most 300 s), then this long more (at most 60 s)");
 
 static int __init oomx_test_init(void)
 {
