@@ -214,7 +214,7 @@ MODULE_PARM_DESC(early_stall_pct,
 		 "Thrashing: share of time some task is in a memory stall, 1-100 % (default 40)");
 OOMX_UINT_PARAM(early_sustain_ms, 100, 600000, NULL);
 MODULE_PARM_DESC(early_sustain_ms,
-		 "Thrashing must last this long before oomx acts, 100-600000 ms (default 2000)");
+		 "Thrashing or refaulting must last this long before oomx acts, 100-600000 ms (default 2000)");
 OOMX_UINT_PARAM(early_refault_kbps, 0, 16777216, NULL);
 MODULE_PARM_DESC(early_refault_kbps,
 		 "Thrashing and refaulting need refaults of at least this many KiB/s over their length (default 1024)");
