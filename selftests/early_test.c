@@ -78,7 +78,7 @@ struct early_scene {
 };
 
 static void scene_setup(struct __test_metadata *_metadata,
-			struct early_scene *s)
+			struct early_scene *s, const char *params)
 {
 	struct scene sc;
 	int i;
@@ -95,7 +95,7 @@ static void scene_setup(struct __test_metadata *_metadata,
 		TH_LOG("no %s: qemu-run.sh gives every guest one", DISK);
 	if (oomx_loaded())
 		ASSERT_EQ(0, oomx_unload());
-	ASSERT_EQ(0, oomx_load("early=1"));
+	ASSERT_EQ(0, oomx_load(params));
 	ASSERT_EQ(0, scene_init(&sc, false, 0));
 	/*
 	 * Start from a cold cache, once what the last case freed has come
@@ -196,9 +196,14 @@ FIXTURE_VARIANT_ADD(early, slow_exit_paced) {
 	.slow = true,
 };
 
+/*
+ * The floor off: these cases are about thrashing and refaulting.  A
+ * debug kernel's MemAvailable can overstate by tens of MiB, and the
+ * floor then acts first, rightly, but on other evidence (seen once).
+ */
 FIXTURE_SETUP(early)
 {
-	scene_setup(_metadata, &self->s);
+	scene_setup(_metadata, &self->s, "early=1 early_avail_floor_pct=0");
 }
 
 FIXTURE_TEARDOWN(early)
@@ -212,7 +217,7 @@ FIXTURE(plain) {
 
 FIXTURE_SETUP(plain)
 {
-	scene_setup(_metadata, &self->s);
+	scene_setup(_metadata, &self->s, "early=1");
 }
 
 FIXTURE_TEARDOWN(plain)
@@ -228,7 +233,7 @@ FIXTURE_TEARDOWN(plain)
 TEST_F_TIMEOUT(early, thrash_takes_the_hog_only, 300)
 {
 	struct early_scene *s = &self->s;
-	long fill = s->avail0 - ROOM_MB, passes_at_kill, t0;
+	long fill = s->avail0 - ROOM_MB, passes_at_kill, t0, big_mb;
 	char line[96];
 	struct hog_opts o = { .init = variant->init };
 	const char *rec;
@@ -240,7 +245,10 @@ TEST_F_TIMEOUT(early, thrash_takes_the_hog_only, 300)
 					     "2000 100000"));
 	s->small = hog_start(SCENE_WORK, fill / 4, 0, HOG_PLAIN);
 	ASSERT_GT(s->small.pid, 0);
-	s->big = hog_start_opts(SCENE_WORK, fill - fill / 4, 0, HOG_PLAIN, &o);
+	/* Sized on what is left now: the small hog's overheads counted. */
+	big_mb = avail_mb() - ROOM_MB;
+	ASSERT_GT(big_mb, fill / 4) TH_LOG("only %ld MiB left", big_mb + ROOM_MB);
+	s->big = hog_start_opts(SCENE_WORK, big_mb, 0, HOG_PLAIN, &o);
 	ASSERT_GT(s->big.pid, 0);
 	/* Filled at full speed, then starved: its exit will crawl. */
 	if (variant->slow)
@@ -282,7 +290,7 @@ TEST_F_TIMEOUT(early, thrash_takes_the_hog_only, 300)
 		EXPECT_EQ(s->term_exited + 1, oomx_stat("early_term_exited"));
 	}
 	/* Its memory came back. */
-	EXPECT_GT(avail_mb(), ROOM_MB + (fill - fill / 4) / 2);
+	EXPECT_GT(avail_mb(), ROOM_MB + big_mb / 2);
 
 	rec = oomx_last_decision();
 	EXPECT_STREQ("early", oomx_field(rec, "kind")) TH_LOG("%s", rec);
