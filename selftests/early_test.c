@@ -117,13 +117,9 @@ static void scene_setup(struct __test_metadata *_metadata,
 static void scene_teardown(struct __test_metadata *_metadata,
 			   struct early_scene *s)
 {
-	static char buf[1 << 16];
-
 	if (_metadata->exit_code != KSFT_PASS) {
-		if (!oomx_read_file(OOMX_DEBUGFS "decisions", buf, sizeof(buf)))
-			TH_LOG("decisions:\n%s", buf);
-		if (!oomx_read_file(OOMX_DEBUGFS "early", buf, sizeof(buf)))
-			TH_LOG("early:\n%s", buf);
+		oomx_log_file(OOMX_DEBUGFS "decisions");
+		oomx_log_file(OOMX_DEBUGFS "early");
 	}
 	if (s->reader > 0) {
 		kill(s->reader, SIGKILL);

@@ -29,6 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kselftest.h"
+
 #define OOMX_KO		"/lib/oomx/oomx.ko"
 #define OOMX_TEST_KO	"/lib/oomx/oomx_test.ko"
 #define OOMX_PARAMS	"/sys/module/oomx/parameters/"
@@ -109,6 +111,24 @@ static inline int oomx_read_file(const char *path, char *buf, size_t len)
 	close(fd);
 	buf[off] = '\0';
 	return 0;
+}
+
+/*
+ * A file into the TAP stream, each line its own "# " diagnostic, so a
+ * failure on CI shows the whole dump and not its first line only.
+ */
+static inline void oomx_log_file(const char *path)
+{
+	char buf[1 << 15], *line, *save = NULL;
+
+	if (oomx_read_file(path, buf, sizeof(buf))) {
+		ksft_print_msg("%s: unreadable\n", path);
+		return;
+	}
+	ksft_print_msg("%s:\n", path);
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		ksft_print_msg("  %s\n", line);
 }
 
 /* write(2) one value; returns 0 or -errno as the kernel answered. */
