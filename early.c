@@ -76,8 +76,29 @@ static struct {
 	long oom_events_at_term;
 } oomx_w;
 
+/*
+ * The victim in flight, for the OOM path (oomx_early_inflight()): an
+ * OOM meanwhile must be handed it, not kill a second task, which the
+ * kernel's scan does once every thread of the victim has passed
+ * exit_mm() while exit_mmap() still frees (seen on arm64 6.12: a floor
+ * victim exiting, the kernel killed the test harness beside it).
+ * Published under RCU by the watcher; the references are oomx_w's, and
+ * the watcher clears the pointer and waits a grace period before it
+ * puts them, so a reader's get_task_struct() is always on a live task.
+ */
+struct oomx_early_flight {
+	struct task_struct *task;
+	struct mm_struct *mm;
+	struct mem_cgroup *memcg;	/* css reference, the watcher's */
+};
+
+static struct oomx_early_flight oomx_flight;
+static struct oomx_early_flight __rcu *oomx_flight_pub;
+
 /* The watcher's selection scratch (too big for its stack). */
 static struct oomx_sel oomx_early_sel;
+/* The rules one choice is made under: the watcher's, like the above. */
+static struct oomx_rule_ctx oomx_early_rules;
 
 static struct task_struct *oomx_early_thread;
 static DECLARE_WAIT_QUEUE_HEAD(oomx_early_wait);
@@ -211,6 +232,10 @@ static struct task_struct *oomx_early_choose(struct oomx_sel *sel,
 		}
 		if (!oomx_early_cand(p, &c, totalpages))
 			continue;
+		/* Protected: never an early victim, even as the last resort. */
+		c.rule = oomx_task_rule(&oomx_early_rules, p);
+		if (oomx_rule_tier(c.rule) == OOMX_TIER_PROTECT)
+			continue;
 		oomx_sel_offer(sel, &c, oomx_cand_identity, p);
 		if (sel->best.pid == p->tgid)
 			best = p;
@@ -308,8 +333,54 @@ static bool oomx_early_memory_back(struct mm_struct *mm)
 	return !atomic_read(&mm->mm_users) || !oomx_mm_memory_pending(mm);
 }
 
+static void oomx_early_publish(void)
+{
+	oomx_flight = (struct oomx_early_flight){
+		.task = oomx_w.task,
+		.mm = oomx_w.mm,
+		.memcg = oomx_task_memcg_get(oomx_w.task),
+	};
+	rcu_assign_pointer(oomx_flight_pub, &oomx_flight);
+}
+
+static void oomx_early_unpublish(void)
+{
+	if (!rcu_access_pointer(oomx_flight_pub))
+		return;
+	RCU_INIT_POINTER(oomx_flight_pub, NULL);
+	synchronize_rcu();
+	if (oomx_flight.memcg)
+		oomx_memcg_put(oomx_flight.memcg);
+	memset(&oomx_flight, 0, sizeof(oomx_flight));
+}
+
+/**
+ * oomx_early_inflight - the early victim, while its memory is on its way back
+ * @oom_memcg: the OOMing memory cgroup, or NULL for a global OOM
+ *
+ * For the OOM path (select.c), like oomx_inflight_victim(): no locks, a
+ * reference the caller hands on.  A thread that still has the mm if
+ * there is one.
+ */
+struct task_struct *oomx_early_inflight(struct mem_cgroup *oom_memcg)
+{
+	const struct oomx_early_flight *f;
+	struct task_struct *found = NULL;
+
+	rcu_read_lock();
+	f = rcu_dereference(oomx_flight_pub);
+	if (f && oomx_memcg_within(f->memcg, oom_memcg) &&
+	    !oomx_early_memory_back(f->mm)) {
+		found = oomx_thread_with_mm(f->task, f->mm);
+		get_task_struct(found);
+	}
+	rcu_read_unlock();
+	return found;
+}
+
 static void oomx_early_release(void)
 {
+	oomx_early_unpublish();
 	if (oomx_w.task) {
 		put_task_struct(oomx_w.task);
 		mmdrop(oomx_w.mm);
@@ -424,14 +495,15 @@ static bool oomx_early_follow(enum oomx_early_verdict verdict, u64 now)
 }
 
 /* Act on a trigger: choose, then SIGTERM (or SIGKILL with no grace). */
-static void oomx_early_act(enum oomx_early_verdict verdict,
-			   const struct oomx_pressure *p, u64 now)
+static void __oomx_early_act(enum oomx_early_verdict verdict,
+			     const struct oomx_pressure *p, u64 now)
 {
 	struct oomx_early_info *info = &oomx_w.info;
 	const struct oomx_episode *e = oomx_early_episode(&oomx_w.trig,
 							  verdict);
 	unsigned int grace = READ_ONCE(oomx_term_grace_ms);
 	struct oomx_sel *sel = &oomx_early_sel;
+	char rule[OOMX_RULE_TEXT_LEN];
 	struct task_struct *victim, *held;
 	struct mm_struct *mm;
 	bool in_flight;
@@ -463,6 +535,7 @@ static void oomx_early_act(enum oomx_early_verdict verdict,
 	info->avail_kb = p->avail_pages << (PAGE_SHIFT - 10);
 	info->swap_free_kb = p->swap_free_pages << (PAGE_SHIFT - 10);
 	info->sel = sel;
+	info->rules = &oomx_early_rules;
 	info->grace_ms = grace;
 
 	mm = victim ? get_task_mm(victim) : NULL;
@@ -497,16 +570,18 @@ static void oomx_early_act(enum oomx_early_verdict verdict,
 	mmput(mm);
 	oomx_w.task = victim;
 	oomx_w.mm = mm;
+	oomx_early_publish();
 	info->outcome = OOMX_EO_TERM;
 	oomx_record_early(info);
-	pr_warn("early: %s (over %llu ms: memory stall %u%%, refaults %u kB/s, working-set %u kB/s; MemAvailable %lu kB, free swap %lu kB): %s process %d (%s), %lu kB, oom_score_adj %d, policy=%s\n",
+	oomx_rule_text(&oomx_early_rules, sel->best.rule, rule, sizeof(rule));
+	pr_warn("early: %s (over %llu ms: memory stall %u%%, refaults %u kB/s, working-set %u kB/s; MemAvailable %lu kB, free swap %lu kB): %s process %d (%s), %lu kB, oom_score_adj %d, policy=%s rule=%s\n",
 		oomx_early_verdict_name(verdict), info->episode_ms,
 		info->stall_pct, info->refault_kbps, info->ws_refault_kbps,
 		info->avail_kb,
 		info->swap_free_kb, grace ? "SIGTERM to" : "killing",
 		info->victim.pid, info->victim.comm,
 		info->victim.mem_kb, info->victim.adj,
-		oomx_policy_name(sel->policy));
+		oomx_policy_name(sel->policy), rule);
 	oomx_w.oom_events_at_term = oomx_oom_events();
 	if (!grace) {
 		oomx_early_kill(now);
@@ -516,6 +591,14 @@ static void oomx_early_act(enum oomx_early_verdict verdict,
 	oomx_count(OOMX_C_EARLY_TERMS, 1);
 	oomx_w.t_term_ns = now;
 	oomx_w.stage = OOMX_ES_GRACE;
+}
+
+static void oomx_early_act(enum oomx_early_verdict verdict,
+			   const struct oomx_pressure *p, u64 now)
+{
+	oomx_rule_ctx_begin(&oomx_early_rules);
+	__oomx_early_act(verdict, p, now);
+	oomx_rule_ctx_end(&oomx_early_rules);
 }
 
 /* What debugfs shows of the watcher: the last tick, under its lock. */

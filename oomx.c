@@ -29,11 +29,13 @@ static int __init oomx_init(void)
 
 	ret = oomx_params_check();
 	if (ret)
-		return ret;
+		goto out_rules;
 	/* Records are written under memory pressure: keep a rescuer. */
 	oomx_wq = alloc_ordered_workqueue("oomx", WQ_MEM_RECLAIM);
-	if (!oomx_wq)
-		return -ENOMEM;
+	if (!oomx_wq) {
+		ret = -ENOMEM;
+		goto out_rules;
+	}
 	ret = oomx_records_init();
 	if (ret)
 		goto out_wq;
@@ -64,6 +66,8 @@ out_records:
 	oomx_records_exit();
 out_wq:
 	destroy_workqueue(oomx_wq);
+out_rules:
+	oomx_rules_exit();	/* what modprobe.d options set */
 	return ret;
 }
 
@@ -83,6 +87,8 @@ static void __exit oomx_exit(void)
 	oomx_events_exit();
 	oomx_records_exit();
 	destroy_workqueue(oomx_wq);
+	/* Last: every event and the watcher have put theirs. */
+	oomx_rules_exit();
 	pr_info("oomx unloaded\n");
 }
 

@@ -15,6 +15,8 @@
 #include <linux/kernel.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 
 #include "oomx.h"
@@ -236,6 +238,124 @@ MODULE_PARM_DESC(term_grace_ms,
 OOMX_UINT_PARAM(top_candidates, 1, OOMX_TOP_MAX, NULL);
 MODULE_PARM_DESC(top_candidates,
 		 "How many best-scored candidates each decision record keeps, 1-16 (default 5)");
+
+/*
+ * protect=, avoid= and prefer=: the operator's rules (rules.c).  A write
+ * replaces its one list and publishes a new set, the other two lists
+ * copied; an empty set is published as none, so that a machine without
+ * rules pays nothing for them.  Writers are serialised by
+ * oomx_rules_lock; readers take a reference under RCU.
+ */
+static struct oomx_rules_ref __rcu *oomx_rules_cur;
+static DEFINE_MUTEX(oomx_rules_lock);
+
+struct oomx_rules_ref *oomx_rules_get(void)
+{
+	struct oomx_rules_ref *rr;
+
+	rcu_read_lock();
+	rr = rcu_dereference(oomx_rules_cur);
+	if (rr && !refcount_inc_not_zero(&rr->ref))
+		rr = NULL;
+	rcu_read_unlock();
+	return rr;
+}
+
+void oomx_rules_put(struct oomx_rules_ref *rr)
+{
+	if (rr && refcount_dec_and_test(&rr->ref))
+		kfree_rcu(rr, rcu);
+}
+
+static void oomx_rules_publish(struct oomx_rules_ref *rr)
+{
+	struct oomx_rules_ref *old;
+
+	old = rcu_replace_pointer(oomx_rules_cur, rr,
+				  lockdep_is_held(&oomx_rules_lock));
+	oomx_rules_put(old);
+}
+
+/* Module exit, once nothing can take a reference any more. */
+void oomx_rules_exit(void)
+{
+	mutex_lock(&oomx_rules_lock);
+	oomx_rules_publish(NULL);
+	mutex_unlock(&oomx_rules_lock);
+}
+
+static int oomx_set_rules(const char *val, const struct kernel_param *kp)
+{
+	enum oomx_rule_list list = (uintptr_t)kp->arg;
+	struct oomx_rules_ref *old, *rr;
+	const char *bad;
+	size_t badlen;
+	int ret = 0;
+
+	rr = kzalloc(sizeof(*rr), GFP_KERNEL);
+	if (!rr)
+		return -ENOMEM;
+	mutex_lock(&oomx_rules_lock);
+	if (oomx_rule_set_parse(val, &rr->r.list[list], &bad, &badlen)) {
+		pr_err("%s: '%.*s' is not a selector (comm:GLOB, uid:N or cgroup:/GLOB, up to %u of them, patterns up to %u characters); the list is unchanged\n",
+		       kp->name, (int)min_t(size_t, badlen, 256), bad,
+		       OOMX_RULES_MAX, OOMX_RULE_PAT_MAX - 1);
+		ret = -EINVAL;
+		goto out;
+	}
+	old = rcu_dereference_protected(oomx_rules_cur,
+					lockdep_is_held(&oomx_rules_lock));
+	if (old) {
+		unsigned int l;
+
+		for (l = 0; l < OOMX_RULE_LISTS; l++)
+			if (l != list)
+				rr->r.list[l] = old->r.list[l];
+	}
+	if (oomx_rules_empty(&rr->r)) {
+		oomx_rules_publish(NULL);
+		goto out;
+	}
+	refcount_set(&rr->ref, 1);
+	rr->task_rules = oomx_rules_have(&rr->r, OOMX_SELECTOR_COMM) ||
+			 oomx_rules_have(&rr->r, OOMX_SELECTOR_UID);
+	rr->cgroup_rules = oomx_rules_have(&rr->r, OOMX_SELECTOR_CGROUP);
+	oomx_rules_publish(rr);
+	rr = NULL;
+out:
+	mutex_unlock(&oomx_rules_lock);
+	kfree(rr);
+	return ret;
+}
+
+static int oomx_get_rules(char *buf, const struct kernel_param *kp)
+{
+	enum oomx_rule_list list = (uintptr_t)kp->arg;
+	struct oomx_rules_ref *rr = oomx_rules_get();
+	int n = 0;
+
+	/* Canonical form; at most 32 selectors of 95 characters fit a page. */
+	if (rr)
+		n = oomx_rule_set_print(&rr->r.list[list], buf, PAGE_SIZE - 1);
+	oomx_rules_put(rr);
+	buf[n++] = '\n';
+	return n;
+}
+
+static const struct kernel_param_ops oomx_rules_ops = {
+	.set = oomx_set_rules,
+	.get = oomx_get_rules,
+};
+
+module_param_cb(protect, &oomx_rules_ops, (void *)OOMX_RULE_PROTECT, 0644);
+MODULE_PARM_DESC(protect,
+		 "Never chosen while anything else is eligible: comma-separated comm:GLOB, uid:N, cgroup:/GLOB (cgroup v2 path)");
+module_param_cb(avoid, &oomx_rules_ops, (void *)OOMX_RULE_AVOID, 0644);
+MODULE_PARM_DESC(avoid,
+		 "Chosen only after every task no rule names: selectors as for protect");
+module_param_cb(prefer, &oomx_rules_ops, (void *)OOMX_RULE_PREFER, 0644);
+MODULE_PARM_DESC(prefer,
+		 "Chosen before every other task: selectors as for protect; protect and avoid take precedence");
 
 /*
  * disable_hooks: hooks to treat as missing, to see how oomx degrades on a

@@ -83,6 +83,20 @@ unsigned long oomx_mem_from_classic(long points, short adj,
 	return mem > 0 ? mem : 0;
 }
 
+/*
+ * A rule's tier: each one a band of its own, 2^61 wide, around
+ * (tier - normal) * 2^61, the score squeezed into it.  Scores of
+ * the policies stay far inside (pages, and adj_first's adj * 2^44).
+ */
+#define OOMX_TIER_SHIFT		61
+#define OOMX_TIER_HALF		((1L << (OOMX_TIER_SHIFT - 1)) - 1)
+
+static long oomx_tier_points(enum oomx_tier tier, long points)
+{
+	return ((long)tier - OOMX_TIER_NORMAL) * (1L << OOMX_TIER_SHIFT) +
+	       clamp(points, -OOMX_TIER_HALF, OOMX_TIER_HALF);
+}
+
 /**
  * oomx_score - badness of one candidate under @policy
  * @c: the candidate (->mem, ->adj, ->classic, ->flags)
@@ -91,11 +105,14 @@ unsigned long oomx_mem_from_classic(long points, short adj,
  *
  * Returns LONG_MIN for a task that must not be chosen (the kernel's
  * verdict included), otherwise a value below LONG_MAX, which the kernel
- * reserves for oom_task_origin() tasks (swapoff, KSM unmerge).
+ * reserves for oom_task_origin() tasks (swapoff, KSM unmerge).  An
+ * operator rule (->rule) moves the score into its tier's band; a
+ * protected task is scored with the kernel's own points there.
  */
 long oomx_score(const struct oomx_cand *c, enum oomx_policy policy,
 		unsigned long totalpages)
 {
+	enum oomx_tier tier;
 	unsigned long mem;
 	long points;
 
@@ -117,6 +134,10 @@ long oomx_score(const struct oomx_cand *c, enum oomx_policy policy,
 	default:
 		return LONG_MIN;
 	}
+	tier = oomx_rule_tier(c->rule);
+	if (tier != OOMX_TIER_NORMAL)
+		return oomx_tier_points(tier, tier == OOMX_TIER_PROTECT ?
+					c->classic : points);
 	if (points == LONG_MIN)
 		return LONG_MIN + 1;
 	return points == LONG_MAX ? LONG_MAX - 1 : points;
@@ -197,6 +218,8 @@ void oomx_sel_offer(struct oomx_sel *sel, struct oomx_cand *c,
 	if (c->points == LONG_MIN)
 		return;
 	sel->nr_eligible++;
+	if (c->rule)
+		sel->nr_ruled[(c->rule - 1) / OOMX_RULES_MAX]++;
 	classic = !sel->have_best || c->classic >= sel->best_classic.classic;
 	best = !sel->have_best || c->points >= sel->best.points;
 	top = sel->nr_top < sel->top_max ||

@@ -436,7 +436,7 @@ static void oomx_free_retired(void)
  */
 struct task_struct *oomx_inflight_victim(struct mem_cgroup *oom_memcg)
 {
-	struct task_struct *found = NULL, *t;
+	struct task_struct *found = NULL;
 	int i;
 
 	rcu_read_lock();
@@ -461,13 +461,7 @@ struct task_struct *oomx_inflight_victim(struct mem_cgroup *oom_memcg)
 		if ((state != OOMX_SLOT_QUEUED && state != OOMX_SLOT_BUSY) ||
 		    !oomx_memcg_within(READ_ONCE(v->memcg), oom_memcg))
 			continue;
-		found = READ_ONCE(v->task);
-		for_each_thread(found, t) {
-			if (READ_ONCE(t->mm) == mm) {
-				found = t;
-				break;
-			}
-		}
+		found = oomx_thread_with_mm(READ_ONCE(v->task), mm);
 		get_task_struct(found);
 	}
 	rcu_read_unlock();

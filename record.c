@@ -89,6 +89,14 @@ static void oomx_rec_task(struct oomx_rec_task *r, const struct oomx_cand *c)
 	memcpy(r->comm, c->comm, sizeof(r->comm));
 }
 
+/* The rule behind the choice (its text, while the scan still holds it). */
+static void oomx_rec_rules(struct oomx_record *r, const struct oomx_sel *sel,
+			   const struct oomx_rule_ctx *rc, int rule)
+{
+	oomx_rule_text(rc, rule, r->rule, sizeof(r->rule));
+	memcpy(r->nr_ruled, sel->nr_ruled, sizeof(r->nr_ruled));
+}
+
 /* Events that repeat while the kernel waits are counted, not recorded. */
 static bool oomx_action_recorded(enum oomx_action a)
 {
@@ -238,6 +246,11 @@ void oomx_record_event(const struct oomx_event *ev)
 		r->classic = r->victim;
 	for (i = 0; i < sel->nr_top; i++)
 		oomx_rec_task(&r->top[i], &sel->top[i]);
+	/* A candidate the kernel kept its own score for had no rule. */
+	oomx_rec_rules(r, sel, &ev->rules,
+		       sel->have_best && (ev->score_all || !ev->reached_kill ||
+					  sel->best.pid == ev->chosen.pid) ?
+		       sel->best.rule : OOMX_RULE_NONE);
 	r->nr_victims = ev->nr_victims;
 	memcpy(r->victims, ev->victims, sizeof(r->victims));
 	if (ev->t_first_cand_ns && ev->t_decide_ns > ev->t_first_cand_ns)
@@ -290,6 +303,8 @@ void oomx_record_early(struct oomx_early_info *info)
 		oomx_rec_task(&r->classic, &sel->best_classic);
 	for (i = 0; i < sel->nr_top; i++)
 		oomx_rec_task(&r->top[i], &sel->top[i]);
+	oomx_rec_rules(r, sel, info->rules,
+		       sel->have_best ? sel->best.rule : OOMX_RULE_NONE);
 	if (info->outcome == OOMX_EO_TERM || info->outcome == OOMX_EO_KILLED) {
 		r->victim = info->victim;
 		r->nr_victims = 1;
@@ -297,6 +312,7 @@ void oomx_record_early(struct oomx_early_info *info)
 	}
 	r->ei = *info;
 	r->ei.sel = NULL;
+	r->ei.rules = NULL;
 	oomx_ring_push(r, true);
 }
 
@@ -401,6 +417,15 @@ static void oomx_seq_task(struct seq_file *m, const char *key,
 	seq_printf(m, ":%ld:%lu:%d:%u", t->points, t->mem_kb, t->adj, t->uid);
 }
 
+/* The choice's rule; how many eligible candidates each list named. */
+static void oomx_seq_rules(struct seq_file *m, const struct oomx_record *r)
+{
+	seq_printf(m, " rule=%s protected=%u avoided=%u preferred=%u",
+		   r->rule[0] ? r->rule : "-",
+		   r->nr_ruled[OOMX_RULE_PROTECT], r->nr_ruled[OOMX_RULE_AVOID],
+		   r->nr_ruled[OOMX_RULE_PREFER]);
+}
+
 /* "-" when the step never happened: 0 is a valid duration. */
 static void oomx_seq_us(struct seq_file *m, const char *key, u64 ns)
 {
@@ -458,6 +483,7 @@ static void oomx_seq_early(struct seq_file *m, const struct oomx_record *r)
 		   e->swap_free_kb, e->grace_ms);
 	seq_printf(m, " totalpages=%lu seen=%u scored=%u", r->totalpages,
 		   r->nr_seen, r->nr_eligible);
+	oomx_seq_rules(m, r);
 	oomx_seq_task(m, "victim", &r->victim, r->nr_victims);
 	oomx_seq_task(m, "choice", &r->choice, r->have_choice);
 	oomx_seq_task(m, "classic", &r->classic, r->have_classic);
@@ -497,6 +523,7 @@ static void oomx_seq_record(struct seq_file *m, const struct oomx_record *r)
 		   oomx_action_name(r->action));
 	seq_printf(m, " totalpages=%lu notifier_freed=%lu seen=%u scored=%u",
 		   r->totalpages, r->notifier_freed, r->nr_seen, r->nr_eligible);
+	oomx_seq_rules(m, r);
 	oomx_seq_task(m, "victim", &r->victim, killed);
 	oomx_seq_task(m, "choice", &r->choice, r->have_choice);
 	oomx_seq_task(m, "classic", &r->classic, r->have_classic);

@@ -21,8 +21,13 @@
  * /proc/vmstat.  LONG_MIN stays LONG_MIN, and every score stays below
  * LONG_MAX, the points of an oom_task_origin() task.
  *
- * The handlers are O(1) per candidate, take no locks (the uid is read
- * under RCU), take no references and never sleep.
+ * Operator rules (protect=, avoid=, prefer=) reach the scan here too: a
+ * candidate a rule names always takes the return probe, and its score
+ * moves into the rule's tier (policy.c).
+ *
+ * The handlers are O(1) per candidate (a cgroup's rule verdict is worked
+ * out once per scan), take no locks but kernfs_path()'s read lock, take
+ * no references and never sleep.
  *
  * One more duty at oom_kill_process(): never a second victim while one is
  * in flight.  The kernel's scan waits for a victim it meets that has not
@@ -30,6 +35,9 @@
  * a process all of whose threads are exiting while the last one still
  * frees the mm, and exit_mmap() marks an mm MMF_OOM_SKIP before it frees
  * what it unmapped.  In either window the kernel kills a second task.
+ * The same holds for an early victim sent SIGTERM (early.c): once its
+ * threads are past exit_mm() the scan no longer sees it, while its
+ * memory is still being freed.
  * oomx knows its victims and hands the kernel's kill the one still in
  * flight instead; the kernel's kill path then finds it dying and only
  * re-marks it (task_will_free_mem()), or finds it gone ("already
@@ -39,6 +47,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/cred.h>
+#include <linux/hash.h>
 #include <linux/kprobes.h>
 #include <linux/oom.h>
 #include <linux/ptrace.h>
@@ -54,8 +63,82 @@ struct oomx_cand_call {
 	struct oomx_event *ev;
 	struct task_struct *task;
 	unsigned long totalpages;
-	long adj;
+	short adj;
+	short rule;
 };
+
+void oomx_rule_ctx_begin(struct oomx_rule_ctx *rc)
+{
+	rc->rr = oomx_rules_get();
+	memset(rc->cg, 0, sizeof(rc->cg));
+}
+
+void oomx_rule_ctx_end(struct oomx_rule_ctx *rc)
+{
+	oomx_rules_put(rc->rr);
+	rc->rr = NULL;
+}
+
+/*
+ * The verdict of cgroup selectors on @p's cgroup, worked out once per
+ * cgroup per scan (caller under RCU): kernfs_path() copies the path under kernfs_rename_lock (a
+ * read lock, irq-safe; its writers do not allocate under it, so no OOM
+ * can be inside it).  A path longer than the buffer is matched on its
+ * start, which is what a pattern ending in '*' wants.
+ */
+static int oomx_cgroup_rule(struct oomx_rule_ctx *rc, struct task_struct *p)
+{
+	struct cgroup *cgrp;
+	u64 id = oomx_task_cgroup_id(p, &cgrp);
+	unsigned int slot = hash_64(id, ilog2(OOMX_CG_CACHE));
+	int rule = OOMX_RULE_NONE;
+
+	if (rc->cg[slot].id == id)
+		return rc->cg[slot].rule;
+	if (oomx_cgroup_path(cgrp, rc->path, sizeof(rc->path)) > 0)
+		rule = oomx_rules_match(&rc->rr->r, NULL, 0, rc->path);
+	rc->cg[slot].id = id;
+	rc->cg[slot].rule = rule;
+	return rule;
+}
+
+/**
+ * oomx_task_rule - the operator rule that decides for @p, or 0
+ * @rc: the scan's rules
+ * @p: a task the caller's scan holds (RCU, or the kernel's css_task_iter)
+ *
+ * Reads p->comm (racy against prctl(PR_SET_NAME) as /proc is; copied and
+ * terminated), its real uid and its cgroup v2 cgroup, all under RCU.  No
+ * locks but kernfs_path()'s, no references, no sleeping.
+ */
+int oomx_task_rule(struct oomx_rule_ctx *rc, struct task_struct *p)
+{
+	const struct oomx_rules_ref *rr = rc->rr;
+	int rule = OOMX_RULE_NONE;
+
+	if (!rr)
+		return rule;
+	rcu_read_lock();
+	if (rr->task_rules) {
+		char comm[TASK_COMM_LEN];
+
+		memcpy(comm, p->comm, sizeof(comm));
+		comm[sizeof(comm) - 1] = '\0';
+		rule = oomx_rules_match(&rr->r, comm,
+					from_kuid_munged(&init_user_ns,
+							 task_uid(p)), NULL);
+	}
+	if (rr->cgroup_rules)
+		rule = oomx_rule_first(rule, oomx_cgroup_rule(rc, p));
+	rcu_read_unlock();
+	return rule;
+}
+
+void oomx_rule_text(const struct oomx_rule_ctx *rc, int rule, char *buf,
+		    size_t len)
+{
+	oomx_rule_print(rc->rr ? &rc->rr->r : NULL, rule, buf, len);
+}
 
 static_assert(sizeof(struct oomx_cand_call) <= OOMX_CAND_DATA_SIZE);
 
@@ -72,6 +155,7 @@ int oomx_cand_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	d->task = (struct task_struct *)regs_get_kernel_argument(regs, 0);
 	d->totalpages = regs_get_kernel_argument(regs, 1);
 	d->adj = READ_ONCE(d->task->signal->oom_score_adj);
+	d->rule = oomx_task_rule(&ev->rules, d->task);
 	ev->sel.totalpages = d->totalpages;
 	if (!ev->t_first_cand_ns)
 		ev->t_first_cand_ns = oomx_now_ns();
@@ -80,7 +164,8 @@ int oomx_cand_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	 * where oomx's score can differ from the kernel's, or to record every
 	 * candidate (score_all, dry_run).
 	 */
-	if (!ev->score_all && !oomx_policy_rescores(ev->sel.policy, d->adj)) {
+	if (!ev->score_all && !d->rule &&
+	    !oomx_policy_rescores(ev->sel.policy, d->adj)) {
 		ev->nr_passed++;
 		return 1;
 	}
@@ -108,7 +193,8 @@ int oomx_cand_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 	if (oomx_event_current() != ev)
 		return 0;
 	c.classic = ret;
-	c.adj = (short)d->adj;
+	c.adj = d->adj;
+	c.rule = d->rule;
 	if (ret != LONG_MIN)
 		c.mem = oomx_mem_from_classic(ret, c.adj, d->totalpages);
 	oomx_sel_offer(&ev->sel, &c, oomx_cand_identity, d->task);
@@ -132,6 +218,9 @@ static struct task_struct *oomx_hold_for_inflight(struct oomx_event *ev,
 	if (slot < 0)
 		return chosen;
 	held = oomx_inflight_victim(oc->memcg);
+	/* An early victim in its grace stage, SIGTERMed and maybe exiting. */
+	if (!held)
+		held = oomx_early_inflight(oc->memcg);
 	if (!held) {
 		oomx_put_unreserve(slot);
 		return chosen;

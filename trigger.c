@@ -15,8 +15,9 @@
  * Every caller of out_of_memory() holds oom_lock (global, memcg and SysRq
  * OOMs alike), so at most one event is open, and only the task holding
  * the lock writes it: the handlers above all run in that task.  Probe
- * handlers take no locks and do not sleep; css_get() is the only
- * reference they take, and it is dropped in process context.
+ * handlers take no locks and do not sleep; css_get() and a reference on
+ * the operator's rules are the only ones they take, and both are dropped
+ * in process context.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -185,6 +186,8 @@ int oomx_oom_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	oomx_reclaim_sum(&ev->reclaim_at_start);
 	oomx_sel_init(&ev->sel, READ_ONCE(oomx_policy), 0,
 		      READ_ONCE(oomx_top_candidates));
+	/* The rules of the moment, for the whole scan (put at commit). */
+	oomx_rule_ctx_begin(&ev->rules);
 	*(struct oomx_event **)ri->data = ev;
 	/* Publish a filled event: pairs with oomx_event_current(). */
 	smp_store_release(&oomx_cur_event, ev);
@@ -243,6 +246,7 @@ void oomx_events_record(void)
 		if (!ev)
 			break;
 		oomx_record_event(ev);
+		oomx_rule_ctx_end(&ev->rules);
 		if (ev->memcg_ptr) {
 			oomx_memcg_put(ev->memcg_ptr);
 			ev->memcg_ptr = NULL;

@@ -261,6 +261,42 @@ static inline void oomx_memcg_path(struct mem_cgroup *memcg, char *buf,
 }
 
 /*
+ * A thread of @p that still uses @mm (->mm compared only, under the
+ * caller's RCU), or @p itself if none does: what the kernel's kill path
+ * wants of a victim whose leader may have exited.
+ */
+static inline struct task_struct *oomx_thread_with_mm(struct task_struct *p,
+						      struct mm_struct *mm)
+{
+	struct task_struct *t;
+
+	for_each_thread(p, t)
+		if (READ_ONCE(t->mm) == mm)
+			return t;
+	return p;
+}
+
+/*
+ * A task's cgroup on the v2 hierarchy, for cgroup: rules: its css_set's
+ * dfl_cgrp (task_dfl_cgroup(), caller under RCU: the css_set pins the
+ * cgroup, and RCU the css_set), named by its kernfs id (cgroup_id(),
+ * never reused while the module could remember it) and its path from
+ * the hierarchy's root (kernfs_path(), as for the memcg above).
+ * Returns the path's full length, or -errno.
+ */
+static inline u64 oomx_task_cgroup_id(struct task_struct *p,
+				      struct cgroup **cgrp)
+{
+	*cgrp = task_dfl_cgroup(p);
+	return cgroup_id(*cgrp);
+}
+
+static inline int oomx_cgroup_path(struct cgroup *cgrp, char *buf, size_t len)
+{
+	return kernfs_path(cgrp->kn, buf, len);
+}
+
+/*
  * Is @mm in use by the global init process?  The kernel's kill path sets
  * MMF_OOM_SKIP on such an mm (init must never see its memory vanish); the
  * reaper checks again itself.  init's threads are read under RCU and

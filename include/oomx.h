@@ -23,6 +23,8 @@
 #include <linux/atomic.h>
 #include <linux/gfp.h>
 #include <linux/kprobes.h>
+#include <linux/rcupdate.h>
+#include <linux/refcount.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/timekeeping.h>
@@ -69,6 +71,52 @@ extern struct workqueue_struct *oomx_wq;
 int oomx_params_check(void);
 void oomx_params_live(bool live);
 bool oomx_hook_disabled_by_param(const char *symbol);
+
+/*
+ * The operator's rules as published (params.c): replaced whole on every
+ * write to protect=, avoid= or prefer=, never changed in place.  Whoever
+ * uses a set holds a reference (an OOM event from open to commit, the
+ * early watcher for one scan); the last put frees it after an RCU grace
+ * period, since oomx_rules_get() takes its reference under RCU.
+ */
+struct oomx_rules_ref {
+	refcount_t ref;
+	struct rcu_head rcu;
+	bool task_rules;		/* some comm: or uid: selector */
+	bool cgroup_rules;		/* some cgroup: selector */
+	struct oomx_rules r;
+};
+
+/* "prefer:cgroup:" and a pattern */
+#define OOMX_RULE_TEXT_LEN	(16 + OOMX_RULE_PAT_MAX)
+
+struct oomx_rules_ref *oomx_rules_get(void);
+void oomx_rules_put(struct oomx_rules_ref *rr);
+void oomx_rules_exit(void);
+
+/*
+ * One scan's view of the rules (select.c): the set it holds, and the
+ * cgroups whose verdict it has worked out (a cgroup's path is the one
+ * costly part of matching; its id is never reused).  Owned by the scan:
+ * an OOM event's, written only by the OOMing task, or the watcher's.
+ */
+#define OOMX_CG_CACHE		16
+#define OOMX_CG_PATH_LEN	512
+
+struct oomx_rule_ctx {
+	struct oomx_rules_ref *rr;	/* a reference, or NULL: no rules */
+	struct {
+		u64 id;			/* cgroup id; 0: empty */
+		int rule;
+	} cg[OOMX_CG_CACHE];
+	char path[OOMX_CG_PATH_LEN];
+};
+
+void oomx_rule_ctx_begin(struct oomx_rule_ctx *rc);
+void oomx_rule_ctx_end(struct oomx_rule_ctx *rc);
+int oomx_task_rule(struct oomx_rule_ctx *rc, struct task_struct *p);
+void oomx_rule_text(const struct oomx_rule_ctx *rc, int rule, char *buf,
+		    size_t len);
 
 /* ---- the probe table (probes.c) ---- */
 /* In arming order: out_of_memory(), the gate, last (and disarmed first). */
@@ -182,6 +230,7 @@ struct oomx_event {
 	unsigned long notifier_freed;	/* prepare: what notifiers freed */
 	/* candidates (select.c) */
 	bool score_all;			/* every candidate through the policy */
+	struct oomx_rule_ctx rules;	/* from open to commit */
 	unsigned int nr_passed;		/* left at the kernel's (same) score */
 	struct oomx_sel sel;
 	u64 t_first_cand_ns;
@@ -293,6 +342,7 @@ struct oomx_early_info {
 	u64 episode_ms;
 	unsigned long avail_kb, swap_free_kb;
 	const struct oomx_sel *sel;	/* while the record is made */
+	const struct oomx_rule_ctx *rules;	/* ... and the scan's rules */
 	struct oomx_rec_task victim;	/* set by oomx_record_early() */
 };
 
@@ -312,6 +362,8 @@ struct oomx_record {
 	bool score_all;			/* every candidate scored */
 	bool have_choice;
 	bool have_classic;
+	char rule[OOMX_RULE_TEXT_LEN];	/* the rule behind the choice, or - */
+	unsigned int nr_ruled[OOMX_RULE_LISTS];
 	struct oomx_rec_task victim;	/* what the kernel killed */
 	struct oomx_rec_task choice;	/* oomx's policy */
 	struct oomx_rec_task classic;	/* the stock killer's policy */
@@ -386,6 +438,7 @@ void oomx_records_exit(void);
 int oomx_early_start(void);
 void oomx_early_stop(void);
 void oomx_early_kick(void);
+struct task_struct *oomx_early_inflight(struct mem_cgroup *oom_memcg);
 void oomx_early_show(struct seq_file *m);
 
 #endif /* _OOMX_H */

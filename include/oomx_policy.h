@@ -37,9 +37,82 @@ enum oomx_policy {
 #define OOMX_SCORE_ADJ_MAX	1000
 #define OOMX_COMM_LEN		16	/* TASK_COMM_LEN */
 
+/*
+ * Operator rules (rules.c): protect=, avoid= and prefer= lists of
+ * selectors, in that order of precedence.  A rule is named by an id:
+ * 1 + list * OOMX_RULES_MAX + index; 0 is no rule.
+ */
+enum oomx_rule_list {
+	OOMX_RULE_PROTECT,
+	OOMX_RULE_AVOID,
+	OOMX_RULE_PREFER,
+	OOMX_RULE_LISTS,
+};
+
+enum oomx_selector_kind {
+	OOMX_SELECTOR_COMM,
+	OOMX_SELECTOR_UID,
+	OOMX_SELECTOR_CGROUP,
+	OOMX_SELECTOR_NR,
+};
+
+#define OOMX_RULES_MAX		32	/* selectors per list */
+#define OOMX_RULE_PAT_MAX	96	/* a pattern, with its NUL */
+#define OOMX_RULE_NONE		0
+#define OOMX_RULE_ID_MAX	(OOMX_RULE_LISTS * OOMX_RULES_MAX)
+
+struct oomx_selector {
+	u32 kind;			/* enum oomx_selector_kind */
+	u32 uid;			/* OOMX_SELECTOR_UID */
+	char pat[OOMX_RULE_PAT_MAX];	/* as written, NUL-terminated */
+};
+
+struct oomx_rule_set {
+	unsigned int nr;
+	struct oomx_selector sel[OOMX_RULES_MAX];
+};
+
+struct oomx_rules {
+	struct oomx_rule_set list[OOMX_RULE_LISTS];
+};
+
+/*
+ * Where a rule puts a candidate.  Tiers never mix: every prefer
+ * candidate before any other, every avoid one after the rest, and a
+ * protected one only when nothing else is eligible, then as the kernel
+ * would order them (never worse than stock: the kernel's scan must not
+ * come back empty because of a rule).
+ */
+enum oomx_tier {
+	OOMX_TIER_PROTECT,
+	OOMX_TIER_AVOID,
+	OOMX_TIER_NORMAL,
+	OOMX_TIER_PREFER,
+};
+
+static inline int oomx_rule_id(unsigned int list, unsigned int idx)
+{
+	return 1 + list * OOMX_RULES_MAX + idx;
+}
+
+const char *oomx_rule_list_name(enum oomx_rule_list l);
+int oomx_rule_set_parse(const char *s, struct oomx_rule_set *out,
+			const char **bad, size_t *badlen);
+int oomx_rule_set_print(const struct oomx_rule_set *rs, char *buf,
+			size_t len);
+bool oomx_rules_have(const struct oomx_rules *r, enum oomx_selector_kind k);
+bool oomx_rules_empty(const struct oomx_rules *r);
+int oomx_rules_match(const struct oomx_rules *r, const char *comm, u32 uid,
+		     const char *cgroup);
+int oomx_rule_first(int a, int b);
+enum oomx_tier oomx_rule_tier(int rule);
+int oomx_rule_print(const struct oomx_rules *r, int rule, char *buf,
+		    size_t len);
+
 struct oomx_cand {
 	int pid;		/* tgid */
 	short adj;		/* signal->oom_score_adj */
+	short rule;		/* the operator rule that decides, or 0 */
 	u32 flags;
 	u32 uid;
 	unsigned long mem;	/* pages: rss + swap entries + page tables */
@@ -67,6 +140,7 @@ struct oomx_sel {
 	/* outputs */
 	unsigned int nr_seen;		/* every candidate offered */
 	unsigned int nr_eligible;	/* candidates with a score */
+	unsigned int nr_ruled[OOMX_RULE_LISTS];	/* eligible, by rule list */
 	unsigned int nr_top;
 	bool have_best;
 	struct oomx_cand best;		/* oomx's choice */

@@ -4,7 +4,8 @@
  * relation to the kernel's oom_badness(), selection (ties, adj extremes,
  * the classic choice kept beside oomx's), OOM event classification, reap
  * timing, the page set the reaper keeps, the robust futex list walk over
- * a fake address space, and parameter checks.
+ * a fake address space, parameter checks, and the operator's rules
+ * (parsing every selector form, precedence, and tiers in the selection).
  */
 #include <kunit/test.h>
 #include <linux/kernel.h>
@@ -14,6 +15,7 @@
 
 /* The code under test, compiled into this module. */
 #include "../policy.c"
+#include "../rules.c"
 
 #define TOTAL	262144UL	/* 1 GiB of 4 KiB pages */
 #define PG	4096UL
@@ -1137,8 +1139,300 @@ static struct kunit_suite oomx_early_suite = {
 	.test_cases = oomx_early_cases,
 };
 
+/* ---- operator rules ---- */
+
+struct rule_parse_case {
+	const char *name;
+	const char *in;
+	int ret;
+	unsigned int nr;	/* on success */
+	const char *canon;	/* on success: as the parameter reads back */
+	const char *bad;	/* on failure: the offending token */
+};
+
+static const struct rule_parse_case rule_parse_cases[] = {
+	{ "empty clears", "", 0, 0, "" },
+	{ "newline only", "\n", 0, 0, "" },
+	{ "one comm", "comm:sshd\n", 0, 1, "comm:sshd" },
+	{ "comm glob", "comm:systemd*", 0, 1, "comm:systemd*" },
+	{ "uid", "uid:1000", 0, 1, "uid:1000" },
+	{ "uid 0", "uid:0", 0, 1, "uid:0" },
+	{ "cgroup glob", "cgroup:/user.slice/*", 0, 1, "cgroup:/user.slice/*" },
+	{ "mixed list", "comm:sshd,comm:systemd*,uid:0,cgroup:/system.slice/db.service",
+	  0, 4, "comm:sshd,comm:systemd*,uid:0,cgroup:/system.slice/db.service" },
+	{ "trailing blanks", "comm:a \t", 0, 1, "comm:a" },
+	{ "unknown kind", "comm:a,name:b", -EINVAL, 0, NULL, "name:b" },
+	{ "no kind", "sshd", -EINVAL, 0, NULL, "sshd" },
+	{ "empty pattern", "comm:", -EINVAL, 0, NULL, "comm:" },
+	{ "empty token", "comm:a,,comm:b", -EINVAL, 0, NULL, "" },
+	{ "trailing comma", "comm:a,", -EINVAL, 0, NULL, "" },
+	{ "uid not a number", "uid:root", -EINVAL, 0, NULL, "uid:root" },
+	{ "uid negative", "uid:-1", -EINVAL, 0, NULL, "uid:-1" },
+	{ "uid invalid", "uid:4294967295", -EINVAL, 0, NULL, "uid:4294967295" },
+	{ "uid too big", "uid:4294967296", -EINVAL, 0, NULL, "uid:4294967296" },
+	{ "cgroup relative", "cgroup:user.slice", -EINVAL, 0, NULL, "cgroup:user.slice" },
+	{ "comm too long", "comm:abcdefghijklmnop", -EINVAL, 0, NULL, "comm:abcdefghijklmnop" },
+	{ "blank inside", "comm:a b", -EINVAL, 0, NULL, "comm:a b" },
+	{ "kind case", "COMM:a", -EINVAL, 0, NULL, "COMM:a" },
+};
+
+static void rule_parse_desc(const struct rule_parse_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(rule_parse, rule_parse_cases, rule_parse_desc);
+
+static void rule_parse_test(struct kunit *test)
+{
+	const struct rule_parse_case *c = test->param_value;
+	struct oomx_rule_set *rs = kunit_kzalloc(test, sizeof(*rs), GFP_KERNEL);
+	char *buf = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	const char *bad = NULL;
+	size_t badlen = 0;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, rs);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, buf);
+	KUNIT_ASSERT_EQ(test, oomx_rule_set_parse(c->in, rs, &bad, &badlen),
+			c->ret);
+	if (c->ret) {
+		KUNIT_ASSERT_NOT_NULL(test, bad);
+		KUNIT_EXPECT_EQ(test, badlen, strlen(c->bad));
+		KUNIT_EXPECT_EQ(test, strncmp(bad, c->bad, badlen), 0);
+		return;
+	}
+	KUNIT_EXPECT_EQ(test, rs->nr, c->nr);
+	oomx_rule_set_print(rs, buf, PAGE_SIZE);
+	KUNIT_EXPECT_STREQ(test, buf, c->canon);
+}
+
+static void rule_parse_limits(struct kunit *test)
+{
+	struct oomx_rule_set *rs = kunit_kzalloc(test, sizeof(*rs), GFP_KERNEL);
+	char *in = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	char *out = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	const char *bad;
+	size_t badlen, off = 0;
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, rs);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, in);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, out);
+	/* The most that fits: 32 selectors of the longest pattern. */
+	for (i = 0; i < OOMX_RULES_MAX; i++) {
+		off += scnprintf(in + off, PAGE_SIZE - off, "%scgroup:/",
+				 i ? "," : "");
+		memset(in + off, 'a' + i % 26, OOMX_RULE_PAT_MAX - 2);
+		off += OOMX_RULE_PAT_MAX - 2;
+	}
+	in[off] = '\0';
+	KUNIT_ASSERT_EQ(test, oomx_rule_set_parse(in, rs, &bad, &badlen), 0);
+	KUNIT_EXPECT_EQ(test, rs->nr, (unsigned int)OOMX_RULES_MAX);
+	/* ... and reads back whole, within the page sysfs gives. */
+	KUNIT_EXPECT_EQ(test, oomx_rule_set_print(rs, out, PAGE_SIZE - 1),
+			(int)off);
+	KUNIT_EXPECT_STREQ(test, out, in);
+	/* One selector more, or one character more, is refused. */
+	strscpy(in + off, ",comm:x", PAGE_SIZE - off);
+	KUNIT_EXPECT_EQ(test, oomx_rule_set_parse(in, rs, &bad, &badlen),
+			-EINVAL);
+	KUNIT_EXPECT_STREQ(test, bad, "comm:x");
+	scnprintf(in, PAGE_SIZE, "cgroup:/%0*d", OOMX_RULE_PAT_MAX - 1, 7);
+	KUNIT_EXPECT_EQ(test, oomx_rule_set_parse(in, rs, &bad, &badlen),
+			-EINVAL);
+}
+
+static struct oomx_rules *rules_of(struct kunit *test, const char *protect,
+				   const char *avoid, const char *prefer)
+{
+	struct oomx_rules *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	const char *lists[OOMX_RULE_LISTS] = { protect, avoid, prefer };
+	const char *bad;
+	size_t badlen;
+	unsigned int l;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, r);
+	for (l = 0; l < OOMX_RULE_LISTS; l++)
+		KUNIT_ASSERT_EQ(test, oomx_rule_set_parse(lists[l], &r->list[l],
+							  &bad, &badlen), 0);
+	return r;
+}
+
+static void rule_match_forms(struct kunit *test)
+{
+	struct oomx_rules *r = rules_of(test, "comm:sshd,uid:0",
+					"cgroup:/system.slice/*",
+					"comm:make,comm:cc?,cgroup:/build/[ab]*");
+	char buf[OOMX_RULE_PAT_MAX + 16];
+
+	KUNIT_EXPECT_EQ(test, oomx_rules_match(r, "sshd", 1000, NULL),
+			oomx_rule_id(OOMX_RULE_PROTECT, 0));
+	KUNIT_EXPECT_EQ(test, oomx_rules_match(r, "bash", 0, NULL),
+			oomx_rule_id(OOMX_RULE_PROTECT, 1));
+	KUNIT_EXPECT_EQ(test, oomx_rules_match(r, "cc1", 1000, NULL),
+			oomx_rule_id(OOMX_RULE_PREFER, 1));
+	KUNIT_EXPECT_EQ(test, oomx_rules_match(r, "cc", 1000, NULL),
+			OOMX_RULE_NONE);
+	/* A comm is matched whole, not as a prefix. */
+	KUNIT_EXPECT_EQ(test, oomx_rules_match(r, "sshd-session", 1000, NULL),
+			OOMX_RULE_NONE);
+	/* Cgroup selectors only with a path; comm and uid only with a comm. */
+	KUNIT_EXPECT_EQ(test, oomx_rules_match(r, NULL, 0, "/system.slice/db.service"),
+			oomx_rule_id(OOMX_RULE_AVOID, 0));
+	KUNIT_EXPECT_EQ(test, oomx_rules_match(r, NULL, 0, "/build/b1"),
+			oomx_rule_id(OOMX_RULE_PREFER, 2));
+	KUNIT_EXPECT_EQ(test, oomx_rules_match(r, NULL, 0, "/build/c1"),
+			OOMX_RULE_NONE);
+	KUNIT_EXPECT_EQ(test, oomx_rules_match(r, NULL, 0, "/"), OOMX_RULE_NONE);
+	oomx_rule_print(r, oomx_rule_id(OOMX_RULE_PREFER, 2), buf, sizeof(buf));
+	KUNIT_EXPECT_STREQ(test, buf, "prefer:cgroup:/build/[ab]*");
+	oomx_rule_print(r, OOMX_RULE_NONE, buf, sizeof(buf));
+	KUNIT_EXPECT_STREQ(test, buf, "-");
+	oomx_rule_print(NULL, oomx_rule_id(OOMX_RULE_AVOID, 3), buf, sizeof(buf));
+	KUNIT_EXPECT_STREQ(test, buf, "avoid:?");
+	KUNIT_EXPECT_TRUE(test, oomx_rules_have(r, OOMX_SELECTOR_CGROUP));
+	KUNIT_EXPECT_FALSE(test, oomx_rules_empty(r));
+	KUNIT_EXPECT_TRUE(test, oomx_rules_empty(rules_of(test, "", "", "")));
+}
+
+static void rule_precedence(struct kunit *test)
+{
+	/* make is preferred, but in the db's cgroup it is avoided, and root's is protected. */
+	struct oomx_rules *r = rules_of(test, "uid:0", "cgroup:/db/*",
+					"comm:make,cgroup:/*");
+	int task = oomx_rules_match(r, "make", 1000, NULL);
+	int cg = oomx_rules_match(r, NULL, 0, "/db/x");
+	int root, web;
+
+	KUNIT_EXPECT_EQ(test, oomx_rule_tier(task), OOMX_TIER_PREFER);
+	KUNIT_EXPECT_EQ(test, oomx_rule_tier(oomx_rule_first(task, cg)),
+			OOMX_TIER_AVOID);
+	root = oomx_rules_match(r, "make", 0, NULL);
+	KUNIT_EXPECT_EQ(test, oomx_rule_tier(oomx_rule_first(root, cg)),
+			OOMX_TIER_PROTECT);
+	/* The first rule of a list wins within it. */
+	web = oomx_rules_match(r, NULL, 0, "/web");
+	KUNIT_EXPECT_EQ(test, oomx_rule_first(task, web), task);
+	KUNIT_EXPECT_EQ(test, oomx_rule_first(OOMX_RULE_NONE, cg), cg);
+	KUNIT_EXPECT_EQ(test, oomx_rule_first(cg, OOMX_RULE_NONE), cg);
+	KUNIT_EXPECT_EQ(test, oomx_rule_tier(OOMX_RULE_NONE), OOMX_TIER_NORMAL);
+	KUNIT_EXPECT_EQ(test, oomx_rule_tier(OOMX_RULE_ID_MAX + 1),
+			OOMX_TIER_NORMAL);
+}
+
+static struct oomx_cand ruled(int pid, unsigned long mem, short adj, int rule)
+{
+	struct oomx_cand c = cand(pid, mem, adj);
+
+	c.rule = rule;
+	return c;
+}
+
+#define PROTECT0	oomx_rule_id(OOMX_RULE_PROTECT, 0)
+#define AVOID0		oomx_rule_id(OOMX_RULE_AVOID, 0)
+#define PREFER0		oomx_rule_id(OOMX_RULE_PREFER, 0)
+
+static void rule_tiers_in_selection(struct kunit *test)
+{
+	enum oomx_policy pol;
+
+	for (pol = 0; pol < OOMX_POLICY_NR; pol++) {
+		/* Tiers before size, whatever the policy. */
+		struct oomx_cand c[] = {
+			ruled(1, 900000, 500, PROTECT0),
+			ruled(2, 800000, 0, AVOID0),
+			ruled(3, 1000, 0, OOMX_RULE_NONE),
+			ruled(4, 10, -900, PREFER0),
+			ruled(5, 100000, 0, OOMX_RULE_NONE),
+			ruled(6, 50, OOMX_SCORE_ADJ_MIN, PREFER0),
+		};
+		struct oomx_sel *sel = new_sel(test);
+
+		oomx_sel_init(sel, pol, TOTAL, 8);
+		oomx_select(sel, c, ARRAY_SIZE(c));
+		/* -1000 stays never, even when preferred. */
+		KUNIT_EXPECT_EQ(test, sel->nr_eligible, 5U);
+		KUNIT_ASSERT_EQ(test, sel->nr_top, 5U);
+		KUNIT_EXPECT_EQ(test, sel->best.pid, 4);
+		KUNIT_EXPECT_EQ(test, sel->top[1].pid, 5);
+		KUNIT_EXPECT_EQ(test, sel->top[2].pid, 3);
+		KUNIT_EXPECT_EQ(test, sel->top[3].pid, 2);
+		KUNIT_EXPECT_EQ(test, sel->top[4].pid, 1);
+		KUNIT_EXPECT_EQ(test, sel->nr_ruled[OOMX_RULE_PROTECT], 1U);
+		KUNIT_EXPECT_EQ(test, sel->nr_ruled[OOMX_RULE_AVOID], 1U);
+		KUNIT_EXPECT_EQ(test, sel->nr_ruled[OOMX_RULE_PREFER], 1U);
+		/* The classic choice is the stock killer's, rules or not. */
+		KUNIT_EXPECT_EQ(test, sel->best_classic.pid, 1);
+		/* Every score stays below an oom_task_origin() task's. */
+		KUNIT_EXPECT_LT(test, sel->best.points, LONG_MAX);
+		KUNIT_EXPECT_GT(test, sel->top[4].points, LONG_MIN);
+	}
+}
+
+static void rule_all_protected_kernel_order(struct kunit *test)
+{
+	/*
+	 * Only protected tasks left: one is still chosen (the kernel must
+	 * not find nothing killable because of a rule), by the kernel's
+	 * own points, under any policy.
+	 */
+	struct oomx_cand c[] = {
+		ruled(1, 5000, 0, PROTECT0),
+		ruled(2, 100, 900, PROTECT0),
+		ruled(3, 9000, -800, PROTECT0),
+	};
+	enum oomx_policy pol;
+
+	for (pol = 0; pol < OOMX_POLICY_NR; pol++) {
+		struct oomx_sel *sel = new_sel(test);
+
+		oomx_sel_init(sel, pol, TOTAL, 5);
+		oomx_select(sel, c, ARRAY_SIZE(c));
+		KUNIT_EXPECT_EQ(test, sel->best.pid, sel->best_classic.pid);
+		KUNIT_EXPECT_EQ(test, sel->best.pid, 2);
+	}
+}
+
+static void rule_extreme_scores_stay_in_tier(struct kunit *test)
+{
+	struct oomx_cand big = ruled(1, ULONG_MAX / 2, 1000, AVOID0);
+	struct oomx_cand small = ruled(2, 0, -999, OOMX_RULE_NONE);
+	struct oomx_cand pref = ruled(3, 0, -999, PREFER0);
+	struct oomx_cand prot = ruled(4, ULONG_MAX / 2, 1000, PROTECT0);
+	enum oomx_policy pol;
+
+	for (pol = 0; pol < OOMX_POLICY_NR; pol++) {
+		long b = oomx_score(&big, pol, TOTAL);
+		long s = oomx_score(&small, pol, TOTAL);
+		long p = oomx_score(&pref, pol, TOTAL);
+		long q = oomx_score(&prot, pol, TOTAL);
+
+		KUNIT_EXPECT_LT(test, q, b);
+		KUNIT_EXPECT_LT(test, b, s);
+		KUNIT_EXPECT_LT(test, s, p);
+		KUNIT_EXPECT_GT(test, q, LONG_MIN);
+		KUNIT_EXPECT_LT(test, p, LONG_MAX);
+	}
+}
+
+static struct kunit_case oomx_rules_cases[] = {
+	KUNIT_CASE_PARAM(rule_parse_test, rule_parse_gen_params),
+	KUNIT_CASE(rule_parse_limits),
+	KUNIT_CASE(rule_match_forms),
+	KUNIT_CASE(rule_precedence),
+	KUNIT_CASE(rule_tiers_in_selection),
+	KUNIT_CASE(rule_all_protected_kernel_order),
+	KUNIT_CASE(rule_extreme_scores_stay_in_tier),
+	{}
+};
+
+static struct kunit_suite oomx_rules_suite = {
+	.name = "oomx_rules",
+	.test_cases = oomx_rules_cases,
+};
+
 kunit_test_suites(&oomx_policy_suite, &oomx_event_suite, &oomx_reap_suite,
-		  &oomx_params_suite, &oomx_early_suite);
+		  &oomx_params_suite, &oomx_early_suite, &oomx_rules_suite);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("KUnit tests for oomx's policy");

@@ -158,12 +158,29 @@ FIXTURE_VARIANT(early) {
 	int status;			/* its exit status as wait_child() gives it */
 	const char *outcome;		/* its record's action */
 	bool slow;			/* in a cgroup allowed 2 % of a CPU */
+	bool small_victim;		/* a rule makes the small hog the victim */
+	const char *rules;		/* module parameters besides the fixture's */
+	const char *rule;		/* the record's rule= */
 };
 
 /* SIGTERM's default action: the grace stage alone ends it. */
 FIXTURE_VARIANT_ADD(early, dies_on_term) {
 	.status = 128 + SIGTERM,
 	.outcome = "term_exited",
+	.rule = "-",
+};
+
+/*
+ * The small hog's cgroup is preferred: it goes instead of the big one,
+ * and what it frees is enough for the reader (ROOM_MB + a quarter of
+ * the rest is more than READER_MB).
+ */
+FIXTURE_VARIANT_ADD(early, prefer_small_cgroup) {
+	.status = 128 + SIGTERM,
+	.outcome = "term_exited",
+	.small_victim = true,
+	.rules = "prefer=cgroup:/oomx-t/group",
+	.rule = "prefer:cgroup:/oomx-t/group",
 };
 
 /* It handles SIGTERM and exits on its own: the grace is honoured. */
@@ -171,6 +188,7 @@ FIXTURE_VARIANT_ADD(early, handles_term) {
 	.init = term_handled,
 	.status = 42,
 	.outcome = "term_exited",
+	.rule = "-",
 };
 
 /* It ignores SIGTERM: SIGKILL after term_grace_ms, then the reaper. */
@@ -178,6 +196,7 @@ FIXTURE_VARIANT_ADD(early, ignores_term) {
 	.init = term_ignored,
 	.status = 128 + SIGKILL,
 	.outcome = "killed",
+	.rule = "-",
 };
 
 /*
@@ -190,6 +209,7 @@ FIXTURE_VARIANT_ADD(early, slow_exit_paced) {
 	.status = 128 + SIGKILL,
 	.outcome = "killed",
 	.slow = true,
+	.rule = "-",
 };
 
 /*
@@ -199,7 +219,11 @@ FIXTURE_VARIANT_ADD(early, slow_exit_paced) {
  */
 FIXTURE_SETUP(early)
 {
-	scene_setup(_metadata, &self->s, "early=1 early_avail_floor_pct=0");
+	char params[256];
+
+	snprintf(params, sizeof(params), "early=1 early_avail_floor_pct=0 %s",
+		 variant->rules ?: "");
+	scene_setup(_metadata, &self->s, params);
 }
 
 FIXTURE_TEARDOWN(early)
@@ -224,42 +248,51 @@ FIXTURE_TEARDOWN(plain)
 /*
  * Hogs: the big one (75 %) and a small one (25 %) of all but ROOM_MB of
  * what is available; then the reader.  The big one is the policy's
- * choice; taking it ends the thrashing, so the small one must live.
+ * choice (the small one, where a rule prefers it); taking it ends the
+ * thrashing, so the other must live.
  */
 TEST_F_TIMEOUT(early, thrash_takes_the_hog_only, 300)
 {
 	struct early_scene *s = &self->s;
-	long fill = s->avail0 - ROOM_MB, passes_at_kill, t0, big_mb;
-	char line[96];
+	long fill = s->avail0 - ROOM_MB, passes_at_kill, t0, big_mb, dead_mb;
 	struct hog_opts o = { .init = variant->init };
+	struct hog *dead, *other;
+	char line[96];
 	const char *rec;
-	pid_t big;
+	pid_t victim;
 	int status;
 
 	if (variant->slow)
 		ASSERT_EQ(0, oomx_write_file(SCENE_SLOW "/cpu.max",
 					     "2000 100000"));
-	s->small = hog_start(SCENE_WORK, fill / 4, 0, HOG_PLAIN);
+	s->small = hog_start_opts(variant->small_victim ? SCENE_GROUP : SCENE_WORK,
+				  fill / 4, 0, HOG_PLAIN,
+				  variant->small_victim ? &o : NULL);
 	ASSERT_GT(s->small.pid, 0);
 	/* Sized on what is left now: the small hog's overheads counted. */
 	big_mb = avail_mb() - ROOM_MB;
 	ASSERT_GT(big_mb, fill / 4) TH_LOG("only %ld MiB left", big_mb + ROOM_MB);
-	s->big = hog_start_opts(SCENE_WORK, big_mb, 0, HOG_PLAIN, &o);
+	s->big = hog_start_opts(SCENE_WORK, big_mb, 0, HOG_PLAIN,
+				variant->small_victim ? NULL : &o);
 	ASSERT_GT(s->big.pid, 0);
+	dead = variant->small_victim ? &s->small : &s->big;
+	other = variant->small_victim ? &s->big : &s->small;
+	dead_mb = variant->small_victim ? fill / 4 : big_mb;
 	/* Filled at full speed, then starved: its exit will crawl. */
 	if (variant->slow)
-		ASSERT_EQ(0, cg_join(SCENE_SLOW, s->big.pid));
+		ASSERT_EQ(0, cg_join(SCENE_SLOW, dead->pid));
 	snapshot(s);
 	s->reader = reader_start(0, READER_MB, true, s->passes);
 	ASSERT_GT(s->reader, 0);
 
 	t0 = oomx_now_ms();
-	big = s->big.pid;
-	status = wait_child(big, THRASH_WAIT_MS);
-	s->big.pid = -1;
+	victim = dead->pid;
+	status = wait_child(victim, THRASH_WAIT_MS);
+	dead->pid = -1;
 	passes_at_kill = passes_now(s);
 	ASSERT_EQ(variant->status, status)
-		TH_LOG("the big hog ended with %d after %ld ms, %ld passes", status,
+		TH_LOG("the %s hog ended with %d after %ld ms, %ld passes",
+		       variant->small_victim ? "small" : "big", status,
 		       oomx_now_ms() - t0, passes_at_kill);
 
 	/*
@@ -274,7 +307,7 @@ TEST_F_TIMEOUT(early, thrash_takes_the_hog_only, 300)
 		TH_LOG("the reader made %ld passes in the minute after the kill",
 		       passes_now(s) - passes_at_kill);
 	oomx_sleep_ms(3000);
-	EXPECT_TRUE(pid_alive(s->small.pid)) TH_LOG("the small hog died too");
+	EXPECT_TRUE(pid_alive(other->pid)) TH_LOG("the other hog died too");
 	EXPECT_TRUE(pid_alive(s->reader)) TH_LOG("the reader died");
 	EXPECT_EQ(s->vm, vmstat_oom_kill()) TH_LOG("an OOM kill happened");
 	EXPECT_EQ(s->terms + 1, oomx_stat("early_terms"));
@@ -286,7 +319,7 @@ TEST_F_TIMEOUT(early, thrash_takes_the_hog_only, 300)
 		EXPECT_EQ(s->term_exited + 1, oomx_stat("early_term_exited"));
 	}
 	/* Its memory came back. */
-	EXPECT_GT(avail_mb(), ROOM_MB + big_mb / 2);
+	EXPECT_GT(avail_mb(), ROOM_MB + dead_mb / 2);
 
 	rec = oomx_last_decision();
 	EXPECT_STREQ("early", oomx_field(rec, "kind")) TH_LOG("%s", rec);
@@ -295,12 +328,13 @@ TEST_F_TIMEOUT(early, thrash_takes_the_hog_only, 300)
 		TH_LOG("%s", rec);
 	EXPECT_STREQ(variant->outcome, oomx_field(rec, "action")) TH_LOG("%s", rec);
 	EXPECT_GE(oomx_field_long(rec, "refault_kbps"), 1024) TH_LOG("%s", rec);
-	EXPECT_TRUE(oomx_field_pid(rec, "victim", big)) TH_LOG("%s", rec);
+	EXPECT_TRUE(oomx_field_pid(rec, "victim", victim)) TH_LOG("%s", rec);
+	EXPECT_STREQ(variant->rule, oomx_field(rec, "rule")) TH_LOG("%s", rec);
 	/* This victim's own line (dmesg keeps the earlier cases' too). */
 	snprintf(line, sizeof(line), "oomx: early: %s (over ",
 		 oomx_field(rec, "reason"));
 	EXPECT_TRUE(dmesg_has(line));
-	snprintf(line, sizeof(line), "SIGTERM to process %d (", big);
+	snprintf(line, sizeof(line), "SIGTERM to process %d (", victim);
 	EXPECT_TRUE(dmesg_has(line)) TH_LOG("no '%s' in dmesg", line);
 }
 

@@ -163,9 +163,12 @@ TEST_F_TIMEOUT(hooks, global_pressure_in_record, 300)
 {
 	long d0 = reclaim_val("direct_reclaim", "count");
 	long avail = avail_mb();
-	struct hog h = hog_start(NULL, avail * 40 / 100, 0, HOG_PLAIN);
+	struct hog h;
 	const char *rec;
 
+	/* An OOM's record is the subject: early intervention stays out. */
+	ASSERT_EQ(0, oomx_param_write("early", "0"));
+	h = hog_start(NULL, avail * 40 / 100, 0, HOG_PLAIN);
 	ASSERT_GT(h.pid, 0);
 	ASSERT_EQ(0, oom_trigger_in(NULL, avail_mb() + avail * 40 / 100, 1, 120000));
 	EXPECT_GT(reclaim_val("direct_reclaim", "count"), d0);

@@ -54,6 +54,9 @@ TEST_F(loaded, defaults)
 	EXPECT_STREQ("2", oomx_param_read("early_refault_pct"));
 	EXPECT_STREQ("1000", oomx_param_read("term_grace_ms"));
 	EXPECT_STREQ("", oomx_param_read("disable_hooks"));
+	EXPECT_STREQ("", oomx_param_read("protect"));
+	EXPECT_STREQ("", oomx_param_read("avoid"));
+	EXPECT_STREQ("", oomx_param_read("prefer"));
 }
 
 TEST_F(loaded, good_values_take_effect)
@@ -107,6 +110,11 @@ static const struct bad_case bad_cases[] = {
 	{ "early_refault_pct", "101", "2" },
 	{ "term_grace_ms", "60001", "1000" },
 	{ "term_grace_ms", "1s", "1000" },
+	{ "protect", "sshd", "" },
+	{ "protect", "comm:sshd,", "" },
+	{ "avoid", "uid:root", "" },
+	{ "prefer", "cgroup:user.slice", "" },
+	{ "prefer", "comm:", "" },
 };
 
 TEST_F(loaded, bad_values_rejected_old_kept)
@@ -123,6 +131,36 @@ TEST_F(loaded, bad_values_rejected_old_kept)
 	}
 	EXPECT_TRUE(dmesg_has("oomx: policy: 'biggest' is not one of classic, largest, adj_first; keeping classic"));
 	EXPECT_TRUE(dmesg_has("oomx: reap_verified_delay_ms: 2001 is above reap_delay_ms (2000); keeping 50"));
+}
+
+/*
+ * Rule lists: read back in canonical form, replaced whole, cleared by an
+ * empty write; a bad list names its bad token and changes nothing, the
+ * other lists included.
+ */
+TEST_F(loaded, rule_lists_whole_or_not_at_all)
+{
+	ASSERT_EQ(0, oomx_param_write("protect", "comm:sshd,comm:systemd*\n"));
+	EXPECT_STREQ("comm:sshd,comm:systemd*", oomx_param_read("protect"));
+	ASSERT_EQ(0, oomx_param_write("prefer", "cgroup:/user.slice/*,uid:1000"));
+	EXPECT_STREQ("cgroup:/user.slice/*,uid:1000", oomx_param_read("prefer"));
+	ASSERT_EQ(0, oomx_param_write("avoid", "uid:0"));
+
+	EXPECT_EQ(-EINVAL, oomx_param_write("protect", "comm:sshd,name:db"));
+	EXPECT_STREQ("comm:sshd,comm:systemd*", oomx_param_read("protect"));
+	EXPECT_STREQ("cgroup:/user.slice/*,uid:1000", oomx_param_read("prefer"));
+	EXPECT_STREQ("uid:0", oomx_param_read("avoid"));
+	EXPECT_TRUE(dmesg_has("oomx: protect: 'name:db' is not a selector"));
+
+	ASSERT_EQ(0, oomx_param_write("protect", "comm:postgres"));
+	EXPECT_STREQ("comm:postgres", oomx_param_read("protect"));
+	EXPECT_STREQ("cgroup:/user.slice/*,uid:1000", oomx_param_read("prefer"));
+	ASSERT_EQ(0, oomx_param_write("protect", ""));
+	ASSERT_EQ(0, oomx_param_write("prefer", "\n"));
+	ASSERT_EQ(0, oomx_param_write("avoid", ""));
+	EXPECT_STREQ("", oomx_param_read("protect"));
+	EXPECT_STREQ("", oomx_param_read("prefer"));
+	EXPECT_STREQ("", oomx_param_read("avoid"));
 }
 
 /* The two delays are checked against each other in both directions. */
@@ -203,6 +241,13 @@ TEST(bad_load_parameters_refused)
 	EXPECT_FALSE(oomx_loaded());
 	EXPECT_EQ(-EINVAL, oomx_load("disable_hooks=no_such_function"));
 	EXPECT_FALSE(oomx_loaded());
+	EXPECT_EQ(-EINVAL, oomx_load("protect=comm:sshd prefer=uid:-5"));
+	EXPECT_FALSE(oomx_loaded());
+	/* As modprobe.d would give them. */
+	ASSERT_EQ(0, oomx_load("protect=comm:sshd,comm:systemd* prefer=cgroup:/user.slice/*"));
+	EXPECT_STREQ("comm:sshd,comm:systemd*", oomx_param_read("protect"));
+	EXPECT_STREQ("cgroup:/user.slice/*", oomx_param_read("prefer"));
+	EXPECT_EQ(0, oomx_unload());
 	/* A valid pair loads in either order. */
 	ASSERT_EQ(0, oomx_load("reap_verified_delay_ms=3000 reap_delay_ms=5000 policy=largest"));
 	EXPECT_STREQ("largest", oomx_param_read("policy"));

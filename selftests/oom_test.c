@@ -8,6 +8,7 @@
  * oomx recorded, and whether the memory came back and how.
  */
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/inotify.h>
 
 #include "oomx_util.h"
@@ -246,6 +247,97 @@ TEST_F_TIMEOUT(oom, adj_first_rescoring_only_what_differs, 300)
 	EXPECT_EQ(1, oomx_field_long(rec, "scored")) TH_LOG("%s", rec);
 	EXPECT_STREQ("-", oomx_field(rec, "classic")) TH_LOG("%s", rec);
 	EXPECT_TRUE(oomx_field_pid(rec, "choice", self->h[2].pid));
+}
+
+/* ---- operator rules: protect=, avoid=, prefer= ---- */
+
+#define RULE_UID	4242
+
+static void name_db(void *arg)
+{
+	prctl(PR_SET_NAME, "oomx-db");
+}
+
+static void become_rule_uid(void *arg)
+{
+	if (setresgid(RULE_UID, RULE_UID, RULE_UID) ||
+	    setresuid(RULE_UID, RULE_UID, RULE_UID))
+		_exit(6);
+}
+
+/* The three hogs, adj 0, hog @i in cgroup @cg[i] with @init[i] run. */
+static void start_ruled_hogs(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(oom) *self, const char *const cg[3],
+			     void (*const init[3])(void *))
+{
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		struct hog_opts o = { .init = init[i] };
+
+		self->h[i] = hog_start_opts(cg[i] ?: SCENE_WORK, hog_mb(self, i),
+					    0, HOG_PLAIN, &o);
+		ASSERT_GT(self->h[i].pid, 0);
+	}
+	snapshot(self);
+}
+
+/*
+ * The largest is protected by its name, the next avoided by its uid:
+ * the kernel's kill takes the smallest, and the record counts both
+ * rules among the candidates (the victim itself had none).
+ */
+TEST_F_TIMEOUT(oom, rules_protect_and_avoid_spare_the_largest, 300)
+{
+	static const char *const cg[3] = { NULL, NULL, NULL };
+	static void (*const init[3])(void *) = { name_db, become_rule_uid, NULL };
+	const char *rec;
+
+	ASSERT_EQ(0, oomx_param_write("protect", "comm:oomx-d?"));
+	ASSERT_EQ(0, oomx_param_write("avoid", "uid:4242"));
+	start_ruled_hogs(_metadata, self, cg, init);
+	force_oom(_metadata, self, 2);
+	expect_only(_metadata, self, variant, 2, "kill");
+	rec = oomx_last_decision();
+	EXPECT_STREQ("-", oomx_field(rec, "rule")) TH_LOG("%s", rec);
+	EXPECT_EQ(1, oomx_field_long(rec, "protected")) TH_LOG("%s", rec);
+	EXPECT_EQ(1, oomx_field_long(rec, "avoided")) TH_LOG("%s", rec);
+}
+
+/* The smallest, in a preferred cgroup, goes first, and the record says why. */
+TEST_F_TIMEOUT(oom, rules_prefer_cgroup_takes_the_smallest, 300)
+{
+	static const char *const cg[3] = { NULL, NULL, SCENE_GROUP };
+	static void (*const init[3])(void *) = { NULL, NULL, NULL };
+	const char *rec;
+
+	ASSERT_EQ(0, oomx_param_write("prefer", "cgroup:/oomx-t/gr*"));
+	start_ruled_hogs(_metadata, self, cg, init);
+	force_oom(_metadata, self, 2);
+	expect_only(_metadata, self, variant, 2, "kill");
+	rec = oomx_last_decision();
+	EXPECT_STREQ("prefer:cgroup:/oomx-t/gr*", oomx_field(rec, "rule"))
+		TH_LOG("%s", rec);
+	EXPECT_EQ(1, oomx_field_long(rec, "preferred")) TH_LOG("%s", rec);
+}
+
+/*
+ * Everyone protected: the rule cannot leave the kernel with nothing to
+ * kill.  Its own choice stands, the largest, as without oomx.
+ */
+TEST_F_TIMEOUT(oom, rules_all_protected_kernel_choice_stands, 300)
+{
+	static const char *const cg[3] = { NULL, NULL, NULL };
+	static void (*const init[3])(void *) = { name_db, NULL, NULL };
+	const char *rec;
+
+	ASSERT_EQ(0, oomx_param_write("protect", "comm:*"));
+	start_ruled_hogs(_metadata, self, cg, init);
+	force_oom(_metadata, self, 0);
+	expect_only(_metadata, self, variant, 0, "kill");
+	rec = oomx_last_decision();
+	EXPECT_STREQ("protect:comm:*", oomx_field(rec, "rule")) TH_LOG("%s", rec);
+	EXPECT_GE(oomx_field_long(rec, "protected"), 3) TH_LOG("%s", rec);
 }
 
 /* Every thread of the victim goes, and the process is reaped whole. */
