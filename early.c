@@ -674,12 +674,20 @@ static void oomx_early_tick(void)
 	enum oomx_early_verdict v;
 	struct oomx_pressure p;
 	u64 now = oomx_now_ns();
+	bool in_flight;
 
 	oomx_early_sample(&p, now);
 	v = oomx_early_step(&oomx_w.trig, &cfg, &p, now);
 	oomx_w.calm_ticks = v == OOMX_EARLY_CALM && !oomx_memstall_nr() ?
 			    oomx_w.calm_ticks + 1 : 0;
-	if (!oomx_early_follow(v, now) &&
+	/*
+	 * A victim in flight at the start of the tick, even one whose
+	 * memory came back in it, holds this tick's verdict: that was
+	 * reached on evidence from before, which the release just reset.
+	 * The next victim needs sustain_ms of evidence from here on.
+	 */
+	in_flight = oomx_w.stage != OOMX_ES_NONE;
+	if (!oomx_early_follow(v, now) && !in_flight &&
 	    (v == OOMX_EARLY_THRASHING || v == OOMX_EARLY_REFAULTING ||
 	     v == OOMX_EARLY_FLOOR) &&
 	    READ_ONCE(oomx_early) && READ_ONCE(oomx_enabled))

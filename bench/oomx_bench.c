@@ -6,14 +6,15 @@
  *
  *   oomx_bench select N REPEAT
  *     N filler processes (oom_score_adj 0, one shared small mm).  Each
- *     round forces one global OOM in each of three settings, in rotating
+ *     round forces one global OOM in each of four settings, in rotating
  *     order: oomx's per-candidate hook off (disable_hooks=oom_badness: the
  *     kernel's own selection alone, timed by the same probes);
  *     policy=largest as shipped (a return probe only on candidates whose
- *     score oomx changes: none of the fillers); and score_all=1 (every
- *     candidate through a return probe).  The records give the time from
- *     out_of_memory() to the kernel's decision (decide_us); what oomx adds
- *     is the difference, per OOM and per candidate.
+ *     score oomx changes: none of the fillers); score_all=1 (every
+ *     candidate through a return probe); and policy=largest with three
+ *     rules that name no filler (what matching costs).  The records give
+ *     the time from out_of_memory() to the kernel's decision (decide_us);
+ *     what oomx adds is the difference, per OOM and per candidate.
  *   oomx_bench stall exit|stuck REPEAT
  *     OOM to the victim's memory being back, seen by the allocator that
  *     hit the OOM (its longest page-fault stall), with oomx not loaded
@@ -172,10 +173,14 @@ static long one_oom(const char *key)
 	return val;
 }
 
-static const char * const select_modes[3] = {
+#define SELECT_MODES	4
+
+static const char * const select_modes[SELECT_MODES] = {
 	"disable_hooks=oom_badness",	/* the kernel's selection alone */
 	"policy=largest",		/* oomx as shipped */
 	"policy=largest score_all=1",	/* every candidate scored */
+	/* an operator's rules, none naming a filler: matching alone */
+	"policy=largest protect=comm:sshd,uid:4242,cgroup:/system.slice/*",
 };
 
 static int bench_select(int n, int repeat)
@@ -183,6 +188,7 @@ static int bench_select(int n, int repeat)
 	double *stock = samples(repeat), *ox = samples(repeat);
 	double *all = samples(repeat), *ratio = samples(repeat);
 	double *ratio_all = samples(repeat), *per_all = samples(repeat);
+	double *ruled = samples(repeat), *ratio_rules = samples(repeat);
 	struct hog b;
 	int i, got = 0;
 	char what[64];
@@ -191,12 +197,12 @@ static int bench_select(int n, int repeat)
 	oomx_sleep_ms(500);
 	b = ballast(VICTIM_MB * 3);
 	for (i = 0; i < repeat; i++) {
-		long t[3] = { -1, -1, -1 };
+		long t[SELECT_MODES] = { -1, -1, -1, -1 };
 		int k;
 
 		/* Rotate which goes first, so drift cancels out. */
-		for (k = 0; k < 3; k++) {
-			int m = (i + k) % 3;
+		for (k = 0; k < SELECT_MODES; k++) {
+			int m = (i + k) % SELECT_MODES;
 
 			if (oomx_loaded())
 				oomx_unload();
@@ -206,8 +212,10 @@ static int bench_select(int n, int repeat)
 			}
 			t[m] = one_oom("decide_us");
 		}
-		if (t[0] <= 0 || t[1] <= 0 || t[2] <= 0)
+		if (t[0] <= 0 || t[1] <= 0 || t[2] <= 0 || t[3] <= 0)
 			continue;
+		ruled[got] = t[3];
+		ratio_rules[got] = (double)(t[3] - t[0]) / t[0];
 		stock[got] = t[0];
 		ox[got] = t[1];
 		all[got] = t[2];
@@ -226,6 +234,8 @@ static int bench_select(int n, int repeat)
 	report_as(what, "oomx added / stock", "x", ratio, got);
 	report_as(what, "score_all added / stock", "x", ratio_all, got);
 	report_as(what, "score_all added per candidate", "ns", per_all, got);
+	report_as(what, "oomx (largest, 3 rules)", "us", ruled, got);
+	report_as(what, "3 rules added / stock", "x", ratio_rules, got);
 	return 0;
 }
 

@@ -155,9 +155,10 @@ TEST_F(loaded, rule_lists_whole_or_not_at_all)
 	ASSERT_EQ(0, oomx_param_write("protect", "comm:postgres"));
 	EXPECT_STREQ("comm:postgres", oomx_param_read("protect"));
 	EXPECT_STREQ("cgroup:/user.slice/*,uid:1000", oomx_param_read("prefer"));
-	ASSERT_EQ(0, oomx_param_write("protect", ""));
+	/* What "echo > protect" writes (a write of nothing stores nothing). */
+	ASSERT_EQ(0, oomx_param_write("protect", "\n"));
 	ASSERT_EQ(0, oomx_param_write("prefer", "\n"));
-	ASSERT_EQ(0, oomx_param_write("avoid", ""));
+	ASSERT_EQ(0, oomx_param_write("avoid", " \n"));
 	EXPECT_STREQ("", oomx_param_read("protect"));
 	EXPECT_STREQ("", oomx_param_read("prefer"));
 	EXPECT_STREQ("", oomx_param_read("avoid"));

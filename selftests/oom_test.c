@@ -319,6 +319,8 @@ TEST_F_TIMEOUT(oom, rules_prefer_cgroup_takes_the_smallest, 300)
 	EXPECT_STREQ("prefer:cgroup:/oomx-t/gr*", oomx_field(rec, "rule"))
 		TH_LOG("%s", rec);
 	EXPECT_EQ(1, oomx_field_long(rec, "preferred")) TH_LOG("%s", rec);
+	/* A record with a rule, for the documentation's sample. */
+	ksft_print_msg("record: %s\n", rec);
 }
 
 /*
