@@ -209,10 +209,14 @@ void oomx_record_event(const struct oomx_event *ev)
 	r->have_choice = sel->have_best;
 	/*
 	 * The classic choice is known when every candidate was scored, or
-	 * when oomx's policy is classic: then it is the kernel's.
+	 * when oomx's policy is classic and no rule moved anyone: then it
+	 * is the kernel's.
 	 */
 	r->have_classic = ev->score_all ? sel->have_best :
-			  sel->policy == OOMX_POLICY_CLASSIC && ev->reached_kill;
+			  sel->policy == OOMX_POLICY_CLASSIC && ev->reached_kill &&
+			  !sel->nr_ruled[OOMX_RULE_PROTECT] &&
+			  !sel->nr_ruled[OOMX_RULE_AVOID] &&
+			  !sel->nr_ruled[OOMX_RULE_PREFER];
 	if (ev->reached_kill) {
 		/* The scan saw the task the kernel chose: take its parts. */
 		const struct oomx_cand *v = &ev->chosen;
