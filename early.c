@@ -278,16 +278,6 @@ static bool oomx_mm_protected_sharer(struct task_struct *victim,
 	return found;
 }
 
-static bool oomx_process_uses_mm(struct task_struct *p, struct mm_struct *mm)
-{
-	struct task_struct *t;
-
-	for_each_thread(p, t)
-		if (READ_ONCE(t->mm) == mm)
-			return true;
-	return false;
-}
-
 /*
  * @sig to the victim's process, every other process using its mm, and
  * its memory.oom.group, as the kernel's kill does (never init, kernel
@@ -308,7 +298,7 @@ static unsigned int oomx_early_signal(struct task_struct *victim,
 		    (p->flags & PF_KTHREAD) ||
 		    READ_ONCE(p->signal->oom_score_adj) == OOM_SCORE_ADJ_MIN)
 			continue;
-		if (!oomx_process_uses_mm(p, mm) &&
+		if (READ_ONCE(oomx_thread_with_mm(p, mm)->mm) != mm &&
 		    !(group && oomx_task_in_memcg(p, group)))
 			continue;
 		if (!kill_pid(task_tgid(p), sig, 1))

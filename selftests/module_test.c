@@ -158,7 +158,7 @@ TEST_F(loaded, rule_lists_whole_or_not_at_all)
 	/* What "echo > protect" writes (a write of nothing stores nothing). */
 	ASSERT_EQ(0, oomx_param_write("protect", "\n"));
 	ASSERT_EQ(0, oomx_param_write("prefer", "\n"));
-	ASSERT_EQ(0, oomx_param_write("avoid", " \n"));
+	ASSERT_EQ(0, oomx_param_write("avoid", "\n"));
 	EXPECT_STREQ("", oomx_param_read("protect"));
 	EXPECT_STREQ("", oomx_param_read("prefer"));
 	EXPECT_STREQ("", oomx_param_read("avoid"));
