@@ -342,9 +342,20 @@ static int oomx_get_rules(char *buf, const struct kernel_param *kp)
 	return n;
 }
 
+/*
+ * The kernel calls .free for every parameter when a load fails after
+ * parsing (a later bad parameter, init failing) and at unload: a set
+ * published at load time is released here even when init never ran.
+ */
+static void oomx_free_rules(void *arg)
+{
+	oomx_rules_exit();
+}
+
 static const struct kernel_param_ops oomx_rules_ops = {
 	.set = oomx_set_rules,
 	.get = oomx_get_rules,
+	.free = oomx_free_rules,
 };
 
 module_param_cb(protect, &oomx_rules_ops, (void *)OOMX_RULE_PROTECT, 0644);
