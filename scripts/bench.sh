@@ -10,13 +10,14 @@ top=$(cd "$here/.." && pwd)
 . "$here/lib.sh"
 
 "$here/setup.sh"
+find_ksrc
 pick_kernel "${OOMX_BENCH_KERNEL:-deb6.12}"
 work=$(mktemp -d "${TMPDIR:-/tmp}/oomx-bench.XXXXXX")
 rsync -a --exclude .git "$top/" "$work/src/"
 { make -s -C "$work/src" KDIR="$kdir" modules &&
   make -s -C "$kdir" M="$work/src/selftests/kmod" modules; } > "$work/build.log" 2>&1 ||
 	{ cat "$work/build.log"; die "build failed"; }
-gcc -D_GNU_SOURCE -O2 -Wall -static -pthread -o "$work/oomx_bench" "$top/bench/oomx_bench.c"
+gcc -D_GNU_SOURCE -O2 -Wall -static -pthread -I "$ksrc/tools/testing/selftests" -o "$work/oomx_bench" "$top/bench/oomx_bench.c"
 mkdir -p "$work/mods"
 cp "$work/src/oomx.ko" "$work/src/selftests/kmod/oomx_test.ko" "$work/mods/"
 "$here/initramfs.sh" "$work/initrd.gz" "$work/mods" "$here/guest-bench.sh" "$work/oomx_bench"

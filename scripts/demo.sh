@@ -9,12 +9,7 @@ top=$(cd "$here/.." && pwd)
 . "$here/lib.sh"
 
 "$here/setup.sh"
-ksrc=$(ls -d "$OOMX_CACHE"/linux-source-6.12-*/ 2>/dev/null | head -n1) || true
-if [ -z "$ksrc" ]; then
-	# The demo needs only kselftest's header for its helper: unpack it.
-	"$here/kernel-debug.sh" --unpack-only > /dev/null
-	ksrc=$(ls -d "$OOMX_CACHE"/linux-source-6.12-*/ | head -n1)
-fi
+find_ksrc
 pick_kernel "${OOMX_DEMO_KERNEL:-deb6.12}"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/oomx-demo.XXXXXX")
@@ -22,7 +17,7 @@ rsync -a --exclude .git "$top/" "$work/src/"
 log "building oomx against $kdir"
 make -s -C "$work/src" KDIR="$kdir" modules > "$work/build.log" 2>&1 ||
 	{ cat "$work/build.log"; die "build failed"; }
-make -s -C "$work/src/selftests" KSFT_DIR="${ksrc%/}/tools/testing/selftests" hog
+make -s -C "$work/src/selftests" KSFT_DIR="$ksrc/tools/testing/selftests" hog
 mkdir -p "$work/mods"
 cp "$work/src/oomx.ko" "$work/mods/"
 "$here/initramfs.sh" "$work/initrd.gz" "$work/mods" "$here/guest-demo.sh" "$work/src/selftests/hog"

@@ -16,3 +16,15 @@ pick_kernel() {
 	*) die "kernel '$1' is not deb6.1 or deb6.12" ;;
 	esac
 }
+
+# The unpacked linux-source-6.12 tree (kselftest.h for the user-space
+# helpers), unpacking only what they need when the debug kernel was never
+# built here.  Sets $ksrc.
+find_ksrc() {
+	ksrc=$(ls -d "$OOMX_CACHE"/linux-source-6.12-*/ 2>/dev/null | head -n1) || true
+	if [ -z "$ksrc" ]; then
+		"$here/kernel-debug.sh" --unpack-only > /dev/null
+		ksrc=$(ls -d "$OOMX_CACHE"/linux-source-6.12-*/ | head -n1)
+	fi
+	ksrc=${ksrc%/}
+}
