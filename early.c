@@ -12,7 +12,9 @@
  * Nothing polls while the machine is calm: the first memory stall of a
  * user task wakes the watcher (irq_work from the probe), which then
  * samples every OOMX_TICK_MS until the stalls have been gone for
- * OOMX_IDLE_TICKS, and goes back to sleep.  Each tick goes through the
+ * OOMX_IDLE_TICKS, and goes back to sleep.  Only policy=growth and
+ * cgroup_first wake it once a second while calm, for a growth sample
+ * (growth.c).  Each tick goes through the
  * pure triggers (oomx_early_step(), policy.c).  When one fires:
  *
  *  - the victim is chosen by the same policy as at an OOM, over the same
@@ -104,6 +106,7 @@ static struct task_struct *oomx_early_thread;
 static DECLARE_WAIT_QUEUE_HEAD(oomx_early_wait);
 static atomic_t oomx_early_kicked = ATOMIC_INIT(0);
 static atomic_t oomx_early_idle = ATOMIC_INIT(1);
+static atomic_t oomx_early_poked = ATOMIC_INIT(0);
 
 static void oomx_early_iw_fn(struct irq_work *iw)
 {
@@ -176,31 +179,16 @@ static void oomx_early_sample(struct oomx_pressure *p, u64 now)
 static bool oomx_early_cand(struct task_struct *p, struct oomx_cand *c,
 			    unsigned long totalpages)
 {
-	struct task_struct *t;
-	bool found = false;
+	struct oomx_mm_facts f;
 
 	if (is_global_init(p) || (p->flags & PF_KTHREAD))
 		return false;
 	c->adj = READ_ONCE(p->signal->oom_score_adj);
 	if (c->adj == OOM_SCORE_ADJ_MIN)
 		return false;
-	for_each_thread(p, t) {
-		struct mm_struct *mm;
-
-		task_lock(t);
-		mm = t->mm;
-		if (mm) {
-			found = !oomx_mm_test(mm, MMF_OOM_SKIP) && !in_vfork(t);
-			c->mem = get_mm_rss(mm) +
-				 get_mm_counter(mm, MM_SWAPENTS) +
-				 mm_pgtables_bytes(mm) / PAGE_SIZE;
-		}
-		task_unlock(t);
-		if (mm)
-			break;
-	}
-	if (!found)
+	if (!oomx_task_mm_facts(p, false, &f) || f.reaped || f.vfork)
 		return false;
+	c->mem = f.mem;
 	c->classic = oomx_classic_points(c->mem, c->adj, totalpages);
 	return true;
 }
@@ -236,6 +224,9 @@ static struct task_struct *oomx_early_choose(struct oomx_sel *sel,
 		c.rule = oomx_task_rule(&oomx_early_rules, p);
 		if (oomx_rule_tier(c.rule) == OOMX_TIER_PROTECT)
 			continue;
+		c.pid = p->tgid;
+		oomx_cand_context(&c, p, sel->policy, NULL);
+		oomx_cand_finalist(sel, &c, p);
 		oomx_sel_offer(sel, &c, oomx_cand_identity, p);
 		if (sel->best.pid == p->tgid)
 			best = p;
@@ -667,6 +658,7 @@ static void oomx_early_tick(void)
 	bool in_flight;
 
 	oomx_early_sample(&p, now);
+	oomx_growth_tick(now);
 	v = oomx_early_step(&oomx_w.trig, &cfg, &p, now);
 	oomx_w.calm_ticks = v == OOMX_EARLY_CALM && !oomx_memstall_nr() ?
 			    oomx_w.calm_ticks + 1 : 0;
@@ -686,15 +678,49 @@ static void oomx_early_tick(void)
 	oomx_early_note(&p, v, now);
 }
 
+/* policy=growth and cgroup_first want a growth sample a second, calm or not. */
+static bool oomx_growth_wanted(void)
+{
+	enum oomx_policy p = READ_ONCE(oomx_policy);
+
+	return p == OOMX_POLICY_GROWTH || p == OOMX_POLICY_CGROUP_FIRST;
+}
+
+/* A policy write: the idle watcher looks again at whether to sample. */
+void oomx_early_policy_changed(void)
+{
+	atomic_set(&oomx_early_poked, 1);
+	wake_up_interruptible(&oomx_early_wait);
+}
+
+/*
+ * Calm: sleep until the next memory stall kicks the watcher, waking
+ * once a second only to take growth samples when the policy wants them.
+ */
+static void oomx_early_idle_wait(void)
+{
+	while (!kthread_should_stop() && !atomic_xchg(&oomx_early_kicked, 0)) {
+		bool growth = oomx_growth_wanted();
+
+		wait_event_interruptible_timeout(oomx_early_wait,
+						 kthread_should_stop() ||
+						 atomic_read(&oomx_early_kicked) ||
+						 atomic_xchg(&oomx_early_poked, 0),
+						 growth ?
+						 msecs_to_jiffies(OOMX_GROWTH_PERIOD_MS) :
+						 MAX_SCHEDULE_TIMEOUT);
+		if (growth && oomx_growth_wanted())
+			oomx_growth_tick(oomx_now_ns());
+	}
+}
+
 static int oomx_early_fn(void *unused)
 {
 	while (!kthread_should_stop()) {
 		if (oomx_w.calm_ticks >= OOMX_IDLE_TICKS &&
 		    oomx_w.stage == OOMX_ES_NONE) {
 			atomic_set(&oomx_early_idle, 1);
-			wait_event_interruptible(oomx_early_wait,
-						 kthread_should_stop() ||
-						 atomic_xchg(&oomx_early_kicked, 0));
+			oomx_early_idle_wait();
 			atomic_set(&oomx_early_idle, 0);
 			oomx_w.calm_ticks = 0;
 			/* A fresh baseline: the sleep is not a tick. */

@@ -78,6 +78,7 @@ static void __exit oomx_exit(void)
 	oomx_telemetry_stop();
 	/* Before the reaper: an early kill may still hand it a victim. */
 	oomx_early_stop();
+	oomx_growth_exit();
 	/*
 	 * The reaper before the events: an event still open here (unloaded
 	 * in the middle of an OOM) is closed only once nothing can reap its

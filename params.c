@@ -105,11 +105,12 @@ static int oomx_set_policy(const char *val, const struct kernel_param *kp)
 	enum oomx_policy p;
 
 	if (oomx_parse_policy(val, &p)) {
-		pr_err("policy: '%.*s' is not one of classic, largest, adj_first; keeping %s\n",
+		pr_err("policy: '%.*s' is not one of classic, largest, adj_first, growth, cgroup_first; keeping %s\n",
 		       oomx_vlen(val), val, oomx_policy_name(oomx_policy));
 		return -EINVAL;
 	}
 	WRITE_ONCE(oomx_policy, p);
+	oomx_early_policy_changed();
 	return 0;
 }
 
@@ -198,7 +199,7 @@ MODULE_PARM_DESC(dry_run,
 		 "Record oomx's choice but let the kernel choose and reap alone, recording whether they agreed (default 0)");
 module_param_cb(policy, &oomx_policy_ops, NULL, 0644);
 MODULE_PARM_DESC(policy,
-		 "Victim scoring: classic (the kernel's oom_badness, default), largest (memory only), adj_first (highest oom_score_adj, then memory)");
+		 "Victim scoring: classic (the kernel's oom_badness, default), largest (memory only), adj_first (highest oom_score_adj, then memory), growth (oom_badness plus what the task gained over the last seconds), cgroup_first (the worst cgroup by usage and growth, then oom_badness inside it)");
 OOMX_UINT_PARAM(reap_delay_ms, 0, 60000, oomx_check_delay);
 MODULE_PARM_DESC(reap_delay_ms,
 		 "Milliseconds a victim gets to exit before oomx reaps it when its robust futex lists could not be read, 0-60000 (default 2000, the kernel's own delay)");

@@ -19,6 +19,8 @@ static const char * const oomx_policy_names[OOMX_POLICY_NR] = {
 	[OOMX_POLICY_CLASSIC] = "classic",
 	[OOMX_POLICY_LARGEST] = "largest",
 	[OOMX_POLICY_ADJ_FIRST] = "adj_first",
+	[OOMX_POLICY_GROWTH] = "growth",
+	[OOMX_POLICY_CGROUP_FIRST] = "cgroup_first",
 };
 
 /*
@@ -91,6 +93,38 @@ unsigned long oomx_mem_from_classic(long points, short adj,
 #define OOMX_TIER_SHIFT		61
 #define OOMX_TIER_HALF		((1L << (OOMX_TIER_SHIFT - 1)) - 1)
 
+/*
+ * cgroup_first: the candidate's cgroup score in the high part, its
+ * classic points (moved up by totalpages, so never negative) in the low
+ * one, both in pages scaled down by the same shift until three times
+ * totalpages fits a part.  A part is 29 bits, so the whole stays below
+ * 2^59, inside the normal tier: exact up to 2^29 / 3 pages (680 GiB with
+ * 4 KiB pages), in steps of 2^shift pages beyond.
+ */
+#define OOMX_GROUP_PART_BITS	29
+#define OOMX_GROUP_PART_MAX	((1UL << OOMX_GROUP_PART_BITS) - 1)
+
+static long oomx_group_points(const struct oomx_cand *c,
+			      unsigned long totalpages)
+{
+	unsigned long span = totalpages > (ULONG_MAX >> 2) ? ULONG_MAX :
+			     totalpages * 3;
+	unsigned long group, inner;
+	unsigned int shift = 0;
+	long low;
+
+	while ((span >> shift) > OOMX_GROUP_PART_MAX)
+		shift++;
+	if (check_add_overflow(c->classic,
+			       (long)min_t(unsigned long, totalpages, LONG_MAX),
+			       &low))
+		low = LONG_MAX;
+	inner = min_t(unsigned long, clamp_t(long, low, 0, LONG_MAX) >> shift,
+		      OOMX_GROUP_PART_MAX);
+	group = min(c->group_mem >> shift, OOMX_GROUP_PART_MAX);
+	return (long)((group << (OOMX_GROUP_PART_BITS + 1)) | inner);
+}
+
 static long oomx_tier_points(enum oomx_tier tier, long points)
 {
 	return ((long)tier - OOMX_TIER_NORMAL) * (1L << OOMX_TIER_SHIFT) +
@@ -130,6 +164,15 @@ long oomx_score(const struct oomx_cand *c, enum oomx_policy policy,
 	case OOMX_POLICY_ADJ_FIRST:
 		mem = min(c->mem, OOMX_ADJ_FIRST_MEM_MAX);
 		points = (long)c->adj * (1L << OOMX_ADJ_FIRST_SHIFT) + (long)mem;
+		break;
+	case OOMX_POLICY_GROWTH:
+		/* What it will hold a window from now, if it goes on. */
+		if (c->growth <= 0 ||
+		    check_add_overflow(c->classic, c->growth, &points))
+			points = c->growth > 0 ? LONG_MAX : c->classic;
+		break;
+	case OOMX_POLICY_CGROUP_FIRST:
+		points = oomx_group_points(c, totalpages);
 		break;
 	default:
 		return LONG_MIN;
@@ -234,6 +277,90 @@ void oomx_sel_offer(struct oomx_sel *sel, struct oomx_cand *c,
 	sel->have_best = true;
 	if (top)
 		oomx_top_insert(sel, c);
+}
+
+/**
+ * oomx_sel_finalist - is @c worth counting exactly?
+ * @sel: the selection so far
+ * @c: a candidate scored from approximate counters (->mem, ->classic)
+ * @slack: how far above ->mem the exact count can be, in pages
+ *
+ * True when, with @slack more memory, @c would score at or above the
+ * best so far (a later candidate wins a tie), within the budget of
+ * OOMX_EXACT_MAX per selection.  Every policy's score grows with memory,
+ * so a candidate this says no to cannot win on exact counts either.
+ */
+bool oomx_sel_finalist(const struct oomx_sel *sel, const struct oomx_cand *c,
+		       unsigned long slack)
+{
+	struct oomx_cand up = *c;
+
+	if (sel->nr_exact >= OOMX_EXACT_MAX || c->classic == LONG_MIN)
+		return false;
+	if (!sel->have_best)
+		return true;
+	if (check_add_overflow(c->mem, slack, &up.mem))
+		up.mem = ULONG_MAX;
+	if (slack > LONG_MAX || check_add_overflow(c->classic, (long)slack,
+						   &up.classic))
+		up.classic = LONG_MAX - 1;
+	/* A root-cgroup task is its own group, scored by its memory. */
+	if (sel->policy == OOMX_POLICY_CGROUP_FIRST && !c->group_id &&
+	    check_add_overflow(c->group_mem, slack, &up.group_mem))
+		up.group_mem = ULONG_MAX;
+	return oomx_score(&up, sel->policy, sel->totalpages) >=
+	       sel->best.points;
+}
+
+/**
+ * oomx_growth_scale - a gain over @dt_ns, as pages per @window_ns
+ * @gained: pages gained (negative: lost)
+ * @dt_ns: over how long; 0 gives 0
+ * @window_ns: the window the rate is expressed in
+ */
+long oomx_growth_scale(long gained, u64 dt_ns, u64 window_ns)
+{
+	u64 mag = gained < 0 ? -(u64)gained : (u64)gained;
+	u64 r;
+
+	if (!dt_ns || !gained)
+		return 0;
+	/* pages * ns stays far below 2^64 for any real gain and window. */
+	if (mag > U64_MAX / window_ns)
+		r = LONG_MAX;
+	else
+		r = min_t(u64, div64_u64(mag * window_ns, dt_ns), LONG_MAX);
+	return gained < 0 ? -(long)r : (long)r;
+}
+
+/* A cgroup's score for cgroup_first: its usage and what it gains. */
+unsigned long oomx_group_score(unsigned long usage, long growth)
+{
+	unsigned long s;
+
+	if (growth <= 0)
+		return usage;
+	return check_add_overflow(usage, (unsigned long)growth, &s) ?
+	       ULONG_MAX : s;
+}
+
+/* Binary search of @e, sorted by key; NULL when @key is not there. */
+const struct oomx_growth_entry *
+oomx_growth_find(const struct oomx_growth_entry *e, unsigned int n, u64 key)
+{
+	unsigned int lo = 0, hi = n;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (e[mid].key == key)
+			return &e[mid];
+		if (e[mid].key < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
 }
 
 /* The whole selection over an array, in the order the kernel would scan. */

@@ -86,7 +86,33 @@ static void oomx_rec_task(struct oomx_rec_task *r, const struct oomx_cand *c)
 	r->points = c->points;
 	r->classic = c->classic;
 	r->mem_kb = K(c->mem);
+	r->growth_kb = c->growth < 0 ? -(long)K(-c->growth) : (long)K(c->growth);
+	r->group_kb = K(c->group_mem);
+	r->group_id = c->group_id;
+	r->exact = c->flags & OOMX_CAND_EXACT;
 	memcpy(r->comm, c->comm, sizeof(r->comm));
+}
+
+/*
+ * What growth, cgroup_first and precise finalists add to a record: the
+ * number of exact counts and the path of the choice's cgroup, looked up
+ * by id here in process context (cgroup_get_from_id(): kernfs's id
+ * lock and RCU, no cgroup_mutex).
+ */
+static void oomx_rec_finalists(struct oomx_record *r, const struct oomx_sel *sel)
+{
+	struct cgroup *cgrp;
+
+	r->nr_exact = sel->nr_exact;
+	strscpy(r->group, "-", sizeof(r->group));
+	if (!r->have_choice || !r->choice.group_id)
+		return;
+	cgrp = cgroup_get_from_id(r->choice.group_id);
+	if (IS_ERR(cgrp))
+		return;
+	if (kernfs_path(cgrp->kn, r->group, sizeof(r->group)) < 0)
+		strscpy(r->group, "-", sizeof(r->group));
+	cgroup_put(cgrp);
 }
 
 /* The rule behind the choice (its text, while the scan still holds it). */
@@ -255,6 +281,7 @@ void oomx_record_event(const struct oomx_event *ev)
 		       sel->have_best && (ev->score_all || !ev->reached_kill ||
 					  sel->best.pid == ev->chosen.pid) ?
 		       sel->best.rule : OOMX_RULE_NONE);
+	oomx_rec_finalists(r, sel);
 	r->nr_victims = ev->nr_victims;
 	memcpy(r->victims, ev->victims, sizeof(r->victims));
 	if (ev->t_first_cand_ns && ev->t_decide_ns > ev->t_first_cand_ns)
@@ -309,6 +336,7 @@ void oomx_record_early(struct oomx_early_info *info)
 		oomx_rec_task(&r->top[i], &sel->top[i]);
 	oomx_rec_rules(r, sel, info->rules,
 		       sel->have_best ? sel->best.rule : OOMX_RULE_NONE);
+	oomx_rec_finalists(r, sel);
 	if (info->outcome == OOMX_EO_TERM || info->outcome == OOMX_EO_KILLED) {
 		r->victim = info->victim;
 		r->nr_victims = 1;
@@ -455,6 +483,19 @@ static void oomx_seq_reclaim(struct seq_file *m,
 		   w->d.memcg_ooms);
 }
 
+/* The choice's growth and cgroup; how many candidates were counted exactly. */
+static void oomx_seq_finalists(struct seq_file *m, const struct oomx_record *r)
+{
+	if (!r->have_choice) {
+		seq_printf(m, " growth_kb=- group=- group_kb=- exact=%u",
+			   r->nr_exact);
+		return;
+	}
+	seq_printf(m, " growth_kb=%ld group=%s group_kb=%lu exact=%u",
+		   r->choice.growth_kb, r->group, r->choice.group_kb,
+		   r->nr_exact);
+}
+
 static void oomx_seq_top(struct seq_file *m, const struct oomx_record *r)
 {
 	unsigned int i;
@@ -491,6 +532,7 @@ static void oomx_seq_early(struct seq_file *m, const struct oomx_record *r)
 	oomx_seq_task(m, "victim", &r->victim, r->nr_victims);
 	oomx_seq_task(m, "choice", &r->choice, r->have_choice);
 	oomx_seq_task(m, "classic", &r->classic, r->have_classic);
+	oomx_seq_finalists(m, r);
 	oomx_seq_top(m, r);
 	seq_printf(m, " victims=%d nr_victims=%u", r->nr_victims ?
 		   r->victims[0] : 0, r->nr_victims);
@@ -531,6 +573,7 @@ static void oomx_seq_record(struct seq_file *m, const struct oomx_record *r)
 	oomx_seq_task(m, "victim", &r->victim, killed);
 	oomx_seq_task(m, "choice", &r->choice, r->have_choice);
 	oomx_seq_task(m, "classic", &r->classic, r->have_classic);
+	oomx_seq_finalists(m, r);
 	oomx_seq_top(m, r);
 	seq_puts(m, " victims=");
 	for (i = 0; i < min_t(unsigned int, r->nr_victims, OOMX_EVENT_VICTIMS); i++)

@@ -25,9 +25,18 @@
  * candidate a rule names always takes the return probe, and its score
  * moves into the rule's tier (policy.c).
  *
- * The handlers are O(1) per candidate (a cgroup's rule verdict is worked
- * out once per scan), take no locks but kernfs_path()'s read lock, take
- * no references and never sleep.
+ * So do growth and cgroup_first (growth.c: a lookup in the latest
+ * growth snapshot, the unit cgroup's usage from its page counters), and
+ * precise finalists: a candidate whose approximate memory, plus how far
+ * the kernel's counters can be off, could make it the choice is counted
+ * exactly, at most OOMX_EXACT_MAX per scan (compat.h says what each
+ * kernel's counters are).  Where counters can be off by 64 MB or more,
+ * every candidate takes the return probe for this.
+ *
+ * The handlers are O(log n) per candidate (a cgroup's rule verdict is
+ * worked out once per scan), take no locks but kernfs_path()'s read lock
+ * and, for a finalist, task_lock() and the percpu counters' own, take no
+ * references and never sleep.
  *
  * One more duty at oom_kill_process(): never a second victim while one is
  * in flight.  The kernel's scan waits for a victim it meets that has not
@@ -140,6 +149,100 @@ void oomx_rule_text(const struct oomx_rule_ctx *rc, int rule, char *buf,
 	oomx_rule_print(rc->rr ? &rc->rr->r : NULL, rule, buf, len);
 }
 
+/**
+ * oomx_task_mm_facts - what oom_badness() reads of @p's memory
+ * @p: a process, held by the caller's scan; caller under RCU
+ * @exact: sum the counters exactly (compat.h) rather than read them
+ * @f: filled in
+ *
+ * Under task_lock() of the first thread that still has the mm, as the
+ * kernel's find_lock_task_mm() (not exported) finds it.  False if no
+ * thread has one.
+ */
+bool oomx_task_mm_facts(struct task_struct *p, bool exact,
+			struct oomx_mm_facts *f)
+{
+	struct task_struct *t;
+
+	for_each_thread(p, t) {
+		struct mm_struct *mm;
+
+		task_lock(t);
+		mm = t->mm;
+		if (mm) {
+			f->mem = exact ? oomx_mm_pages_exact(p, mm) :
+				 get_mm_rss(mm) + get_mm_counter(mm, MM_SWAPENTS) +
+				 mm_pgtables_bytes(mm) / PAGE_SIZE;
+			f->reaped = oomx_mm_test(mm, MMF_OOM_SKIP);
+			f->vfork = in_vfork(t);
+			task_unlock(t);
+			return true;
+		}
+		task_unlock(t);
+	}
+	return false;
+}
+
+/*
+ * Counters off by this much (64 MB) or more are worth a return probe on
+ * every candidate, to count the finalists exactly: 6.12 on 64 CPUs and
+ * up, 6.1 for a process of 64 threads and up.  Below it the kernel's
+ * own reading stands where oomx's policy agrees with the kernel's.
+ */
+#define OOMX_SLACK_MATERIAL	((64UL << 20) >> PAGE_SHIFT)
+
+/**
+ * oomx_cand_context - what policy=growth and cgroup_first need of @p
+ * @c: the candidate, ->pid and ->mem filled in
+ * @p: its task, held by the caller's scan
+ * @policy: the selection's policy
+ * @domain: the OOM's memcg, NULL for the whole machine
+ *
+ * O(log n) lookups in the growth snapshot and, for cgroup_first, a walk
+ * up @p's memcg ancestry; under RCU, no locks, never sleeps.
+ */
+void oomx_cand_context(struct oomx_cand *c, struct task_struct *p,
+		       enum oomx_policy policy, struct mem_cgroup *domain)
+{
+	if (policy != OOMX_POLICY_GROWTH && policy != OOMX_POLICY_CGROUP_FIRST)
+		return;
+	rcu_read_lock();
+	oomx_growth_lookup(c, policy == OOMX_POLICY_CGROUP_FIRST ?
+			   oomx_task_unit(p, domain) : NULL, oomx_now_ns());
+	rcu_read_unlock();
+}
+
+/**
+ * oomx_cand_finalist - count @c exactly if it could be the choice
+ * @sel: the selection so far
+ * @c: the candidate, from the kernel's approximate counters
+ * @p: its task, held by the caller's scan
+ *
+ * Bounded: at most OOMX_EXACT_MAX exact sums per selection, each over
+ * the online CPUs (6.12) or @p's threads (6.1), under task_lock() as
+ * oom_badness() takes it.  Never sleeps.
+ */
+void oomx_cand_finalist(struct oomx_sel *sel, struct oomx_cand *c,
+			struct task_struct *p)
+{
+	struct oomx_mm_facts f;
+	bool found;
+
+	if (!oomx_sel_finalist(sel, c, oomx_mm_counter_slack(p)))
+		return;
+	rcu_read_lock();
+	found = oomx_task_mm_facts(p, true, &f);
+	rcu_read_unlock();
+	if (!found)
+		return;
+	c->mem = f.mem;
+	c->classic = oomx_classic_points(f.mem, c->adj, sel->totalpages);
+	if (!c->group_id)
+		c->group_mem = oomx_group_score(f.mem, c->growth);
+	c->flags |= OOMX_CAND_EXACT;
+	sel->nr_exact++;
+}
+
 static_assert(sizeof(struct oomx_cand_call) <= OOMX_CAND_DATA_SIZE);
 
 /* kretprobe entry on oom_badness(struct task_struct *p, unsigned long totalpages) */
@@ -165,7 +268,8 @@ int oomx_cand_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	 * candidate (score_all, dry_run).
 	 */
 	if (!ev->score_all && !d->rule &&
-	    !oomx_policy_rescores(ev->sel.policy, d->adj)) {
+	    !oomx_policy_rescores(ev->sel.policy, d->adj) &&
+	    oomx_mm_counter_slack(d->task) < OOMX_SLACK_MATERIAL) {
 		ev->nr_passed++;
 		return 1;
 	}
@@ -195,8 +299,12 @@ int oomx_cand_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 	c.classic = ret;
 	c.adj = d->adj;
 	c.rule = d->rule;
-	if (ret != LONG_MIN)
+	c.pid = d->task->tgid;
+	if (ret != LONG_MIN) {
 		c.mem = oomx_mem_from_classic(ret, c.adj, d->totalpages);
+		oomx_cand_context(&c, d->task, ev->sel.policy, ev->memcg_ptr);
+		oomx_cand_finalist(&ev->sel, &c, d->task);
+	}
 	oomx_sel_offer(&ev->sel, &c, oomx_cand_identity, d->task);
 	if (!ev->dry_run && c.points != ret)
 		regs_set_return_value(regs, c.points);

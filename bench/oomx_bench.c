@@ -6,13 +6,15 @@
  *
  *   oomx_bench select N REPEAT
  *     N filler processes (oom_score_adj 0, one shared small mm).  Each
- *     round forces one global OOM in each of four settings, in rotating
+ *     round forces one global OOM in each of five settings, in rotating
  *     order: oomx's per-candidate hook off (disable_hooks=oom_badness: the
  *     kernel's own selection alone, timed by the same probes);
  *     policy=largest as shipped (a return probe only on candidates whose
  *     score oomx changes: none of the fillers); score_all=1 (every
- *     candidate through a return probe); and policy=largest with three
- *     rules that name no filler (what matching costs).  The records give
+ *     candidate through a return probe); policy=largest with three
+ *     rules that name no filler (what matching costs); and
+ *     policy=cgroup_first (every candidate rescored: growth lookups, the
+ *     walk to its cgroup, exact counts for the finalists).  The records give
  *     the time from out_of_memory() to the kernel's decision (decide_us);
  *     what oomx adds is the difference, per OOM and per candidate.
  *   oomx_bench stall exit|stuck REPEAT
@@ -173,7 +175,7 @@ static long one_oom(const char *key)
 	return val;
 }
 
-#define SELECT_MODES	4
+#define SELECT_MODES	5
 
 static const char * const select_modes[SELECT_MODES] = {
 	"disable_hooks=oom_badness",	/* the kernel's selection alone */
@@ -181,6 +183,8 @@ static const char * const select_modes[SELECT_MODES] = {
 	"policy=largest score_all=1",	/* every candidate scored */
 	/* an operator's rules, none naming a filler: matching alone */
 	"policy=largest protect=comm:sshd,uid:4242,cgroup:/system.slice/*",
+	/* every candidate rescored: growth lookups, the cgroup walk, finalists */
+	"policy=cgroup_first",
 };
 
 static int bench_select(int n, int repeat)
@@ -189,6 +193,7 @@ static int bench_select(int n, int repeat)
 	double *all = samples(repeat), *ratio = samples(repeat);
 	double *ratio_all = samples(repeat), *per_all = samples(repeat);
 	double *ruled = samples(repeat), *ratio_rules = samples(repeat);
+	double *cgf = samples(repeat), *ratio_cgf = samples(repeat);
 	struct hog b;
 	int i, got = 0;
 	char what[64];
@@ -197,7 +202,7 @@ static int bench_select(int n, int repeat)
 	oomx_sleep_ms(500);
 	b = ballast(VICTIM_MB * 3);
 	for (i = 0; i < repeat; i++) {
-		long t[SELECT_MODES] = { -1, -1, -1, -1 };
+		long t[SELECT_MODES] = { -1, -1, -1, -1, -1 };
 		int k;
 
 		/* Rotate which goes first, so drift cancels out. */
@@ -212,8 +217,11 @@ static int bench_select(int n, int repeat)
 			}
 			t[m] = one_oom("decide_us");
 		}
-		if (t[0] <= 0 || t[1] <= 0 || t[2] <= 0 || t[3] <= 0)
+		if (t[0] <= 0 || t[1] <= 0 || t[2] <= 0 || t[3] <= 0 ||
+		    t[4] <= 0)
 			continue;
+		cgf[got] = t[4];
+		ratio_cgf[got] = (double)(t[4] - t[0]) / t[0];
 		ruled[got] = t[3];
 		ratio_rules[got] = (double)(t[3] - t[0]) / t[0];
 		stock[got] = t[0];
@@ -236,6 +244,8 @@ static int bench_select(int n, int repeat)
 	report_as(what, "score_all added per candidate", "ns", per_all, got);
 	report_as(what, "oomx (largest, 3 rules)", "us", ruled, got);
 	report_as(what, "3 rules added / stock", "x", ratio_rules, got);
+	report_as(what, "oomx (cgroup_first)", "us", cgf, got);
+	report_as(what, "cgroup_first added / stock", "x", ratio_cgf, got);
 	return 0;
 }
 

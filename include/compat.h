@@ -374,6 +374,117 @@ static inline bool oomx_task_in_memcg(struct task_struct *tsk,
 }
 
 /*
+ * Exact memory for the finalists of a selection (select.c, early.c).
+ * oom_badness() counts rss (file, anon, shmem) + swap entries through
+ * get_mm_counter(), which is approximate, plus page tables, which are
+ * exact (mm->pgtables_bytes, an atomic).  How far off it can be differs:
+ *
+ *  - 6.2 on (OOMX_HAVE_MM_COUNTER_SUM): mm->rss_stat[] are percpu
+ *    counters.  Each CPU holds back less than percpu_counter_batch
+ *    (exported; max(32, 2 * online CPUs)), so a read is off by less than
+ *    batch * CPUs per counter: 2 MB on 2 CPUs, about 1 GB on 250.
+ *    get_mm_counter_sum() adds the CPUs up under the counter's raw
+ *    spinlock (irqsave; a leaf lock, taken here inside task_lock()).
+ *  - 6.1 (SPLIT_RSS_COUNTING, every Debian config): mm->rss_stat.count[]
+ *    are atomics, and every thread of the mm caches its own faults in
+ *    task->rss_stat.count[], folded in after 64 events
+ *    (TASK_RSS_EVENTS_THRESH in mm/memory.c, not in a header: hence
+ *    OOMX_RSS_EVENTS_THRESH), so a read is off by up to 64 pages per
+ *    thread and counter.  The exact sum adds the caches of the process's
+ *    threads that use the mm (read racily, as each thread writes its own;
+ *    under the caller's RCU); another process sharing the mm through
+ *    CLONE_VM keeps its caches, which stay in the slack.
+ */
+#define OOMX_RSS_COUNTERS	4	/* file, anon, swap entries, shmem */
+#define OOMX_RSS_EVENTS_THRESH	64
+
+static inline unsigned long oomx_mm_counter_slack(struct task_struct *p)
+{
+#ifdef OOMX_HAVE_MM_COUNTER_SUM
+	return (unsigned long)OOMX_RSS_COUNTERS * READ_ONCE(percpu_counter_batch) *
+	       num_online_cpus();
+#elif defined(SPLIT_RSS_COUNTING)
+	return (unsigned long)OOMX_RSS_COUNTERS * OOMX_RSS_EVENTS_THRESH *
+	       get_nr_threads(p);
+#else
+	return 0;
+#endif
+}
+
+/* Caller holds task_lock() of a thread whose ->mm is @mm, and RCU. */
+static inline unsigned long oomx_mm_pages_exact(struct task_struct *p,
+						struct mm_struct *mm)
+{
+	static const int member[OOMX_RSS_COUNTERS] = {
+		MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES,
+	};
+	unsigned long pages = mm_pgtables_bytes(mm) / PAGE_SIZE;
+	int i;
+
+	for (i = 0; i < OOMX_RSS_COUNTERS; i++) {
+#ifdef OOMX_HAVE_MM_COUNTER_SUM
+		pages += get_mm_counter_sum(mm, member[i]);
+#else
+		long v = atomic_long_read(&mm->rss_stat.count[member[i]]);
+#ifdef SPLIT_RSS_COUNTING
+		struct task_struct *t;
+
+		for_each_thread(p, t)
+			if (READ_ONCE(t->mm) == mm)
+				v += READ_ONCE(t->rss_stat.count[member[i]]);
+#endif
+		pages += v > 0 ? v : 0;
+#endif
+	}
+	return pages;
+}
+
+/*
+ * A memory cgroup's usage for cgroup_first: memory.current, plus
+ * swap.current on the v2 hierarchy (memcg->swap; on v1 that union member
+ * is memsw, memory and swap together, so it is left out).  Page counters
+ * are read locklessly, as memory.current is.
+ */
+static inline unsigned long oomx_memcg_usage(struct mem_cgroup *memcg)
+{
+	unsigned long usage = page_counter_read(&memcg->memory);
+
+	if (cgroup_subsys_on_dfl(memory_cgrp_subsys))
+		usage += page_counter_read(&memcg->swap);
+	return usage;
+}
+
+/*
+ * The unit cgroup_first ranks @p in (caller under RCU): the highest
+ * ancestor of its memcg with memory.oom.group set, up to the OOM's
+ * domain @domain (NULL: the root), as mem_cgroup_get_oom_group() walks
+ * it; else its own memcg.  NULL for a task in the root memcg, which is
+ * ranked as a cgroup of its own.
+ */
+/* mem_cgroup_is_root() reads root_mem_cgroup, which is not exported. */
+static inline bool oomx_memcg_is_root(struct mem_cgroup *memcg)
+{
+	return !memcg->css.parent;
+}
+
+static inline struct mem_cgroup *
+oomx_task_unit(struct task_struct *p, struct mem_cgroup *domain)
+{
+	struct mem_cgroup *memcg, *unit;
+
+	if (mem_cgroup_disabled())
+		return NULL;
+	unit = mem_cgroup_from_task(p);
+	for (memcg = unit; memcg; memcg = parent_mem_cgroup(memcg)) {
+		if (READ_ONCE(memcg->oom_group))
+			unit = memcg;
+		if (memcg == domain)
+			break;
+	}
+	return unit && !oomx_memcg_is_root(unit) ? unit : NULL;
+}
+
+/*
  * Fields oomx reads from kernel structures, all through public headers:
  *  - struct oom_control (->chosen, ->chosen_points, ->memcg, ->gfp_mask,
  *    ->order) in probes on out_of_memory() and oom_kill_process(), whose
@@ -386,7 +497,13 @@ static inline bool oomx_task_in_memcg(struct task_struct *tsk,
  *  - signal->oom_mm of a victim, set by mark_oom_victim() before the
  *    tracepoint fires; oomx takes its own mmgrab() reference;
  *  - mm counters through get_mm_counter()/get_mm_rss(), and
- *    mm_has_notifiers() under the mmap lock;
+ *    mm_has_notifiers() under the mmap lock; for finalists, the exact
+ *    sums above (6.1: task->rss_stat.count[] of the mm's threads, racy
+ *    reads of per-thread ints);
+ *  - for cgroup_first and growth: memcg->memory and memcg->swap page
+ *    counters (page_counter_read(), lockless as memory.current),
+ *    memcg->oom_group and the memcg parent chain under RCU, as the
+ *    kernel's mem_cgroup_get_oom_group() walks it;
  *  - for early intervention: task->in_memstall and memcg->oom_group
  *    (above); MemAvailable through si_mem_available(), RAM through
  *    totalram_pages(), free swap through get_nr_swap_pages() (nr_swap_pages

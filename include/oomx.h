@@ -272,6 +272,25 @@ int oomx_cand_entry(struct kretprobe_instance *ri, struct pt_regs *regs);
 int oomx_cand_return(struct kretprobe_instance *ri, struct pt_regs *regs);
 int oomx_decision_pre(struct kprobe *kp, struct pt_regs *regs);
 void oomx_cand_identity(struct oomx_cand *c, const void *task);
+struct oomx_mm_facts {
+	unsigned long mem;	/* rss + swap entries + page tables, pages */
+	bool reaped;		/* MMF_OOM_SKIP */
+	bool vfork;		/* the thread with the mm is in vfork() */
+};
+
+bool oomx_task_mm_facts(struct task_struct *p, bool exact,
+			struct oomx_mm_facts *f);
+void oomx_cand_context(struct oomx_cand *c, struct task_struct *p,
+		       enum oomx_policy policy, struct mem_cgroup *domain);
+void oomx_cand_finalist(struct oomx_sel *sel, struct oomx_cand *c,
+			struct task_struct *p);
+
+/* growth.c: process and cgroup growth, sampled by the early watcher */
+#define OOMX_GROWTH_PERIOD_MS	1000
+void oomx_early_policy_changed(void);
+void oomx_growth_tick(u64 now);
+void oomx_growth_lookup(struct oomx_cand *c, struct mem_cgroup *unit, u64 now);
+void oomx_growth_exit(void);
 #define OOMX_CAND_DATA_SIZE	(3 * sizeof(void *) + sizeof(long))
 
 /* kill.c */
@@ -313,6 +332,10 @@ struct oomx_rec_task {
 	long points;
 	long classic;
 	unsigned long mem_kb;
+	long growth_kb;			/* gained over the growth window */
+	unsigned long group_kb;		/* its cgroup's score (cgroup_first) */
+	u64 group_id;
+	bool exact;			/* memory from exact counter sums */
 };
 
 #define OOMX_PATH_LEN	128
@@ -364,6 +387,8 @@ struct oomx_record {
 	bool have_classic;
 	char rule[OOMX_RULE_TEXT_LEN];	/* the rule behind the choice, or - */
 	unsigned int nr_ruled[OOMX_RULE_LISTS];
+	unsigned int nr_exact;		/* finalists counted exactly */
+	char group[OOMX_PATH_LEN];	/* the choice's cgroup (cgroup_first) */
 	struct oomx_rec_task victim;	/* what the kernel killed */
 	struct oomx_rec_task choice;	/* oomx's policy */
 	struct oomx_rec_task classic;	/* the stock killer's policy */

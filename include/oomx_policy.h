@@ -18,6 +18,8 @@ enum oomx_policy {
 	OOMX_POLICY_CLASSIC,	/* the kernel's oom_badness(), exactly */
 	OOMX_POLICY_LARGEST,	/* memory only; adj ignored but -1000 */
 	OOMX_POLICY_ADJ_FIRST,	/* highest oom_score_adj tier, then size */
+	OOMX_POLICY_GROWTH,	/* classic plus what it gained lately */
+	OOMX_POLICY_CGROUP_FIRST, /* the worst cgroup, then classic inside */
 	OOMX_POLICY_NR,
 };
 
@@ -30,6 +32,7 @@ enum oomx_policy {
 #define OOMX_CAND_NO_MM		BIT(1)	/* all threads have left their mm */
 #define OOMX_CAND_VFORK		BIT(2)	/* in the middle of vfork */
 #define OOMX_CAND_MM_SKIP	BIT(3)	/* mm already reaped (MMF_OOM_SKIP) */
+#define OOMX_CAND_EXACT		BIT(4)	/* ->mem from exact counter sums */
 #define OOMX_CAND_NEVER		(OOMX_CAND_UNKILLABLE | OOMX_CAND_NO_MM | \
 				 OOMX_CAND_VFORK | OOMX_CAND_MM_SKIP)
 
@@ -118,6 +121,9 @@ struct oomx_cand {
 	unsigned long mem;	/* pages: rss + swap entries + page tables */
 	long classic;		/* the kernel's oom_badness() for the task */
 	long points;		/* oomx_score() under the selection's policy */
+	long growth;		/* pages gained over the growth window */
+	unsigned long group_mem; /* its cgroup's score, pages (cgroup_first) */
+	u64 group_id;		/* that cgroup's id, 0 if none */
 	char comm[OOMX_COMM_LEN];
 };
 
@@ -128,6 +134,21 @@ unsigned long oomx_mem_from_classic(long points, short adj,
 long oomx_score(const struct oomx_cand *c, enum oomx_policy policy,
 		unsigned long totalpages);
 bool oomx_policy_rescores(enum oomx_policy policy, short adj);
+
+/*
+ * Growth (growth.c samples, policy.c computes): a gain of @gained pages
+ * over @dt_ns, as pages per @window_ns.
+ */
+long oomx_growth_scale(long gained, u64 dt_ns, u64 window_ns);
+unsigned long oomx_group_score(unsigned long usage, long growth);
+
+struct oomx_growth_entry {
+	u64 key;		/* tgid, or a cgroup's id */
+	long growth;		/* pages per window */
+};
+
+const struct oomx_growth_entry *
+oomx_growth_find(const struct oomx_growth_entry *e, unsigned int n, u64 key);
 
 #define OOMX_TOP_MAX	16
 
@@ -142,6 +163,7 @@ struct oomx_sel {
 	unsigned int nr_eligible;	/* candidates with a score */
 	unsigned int nr_ruled[OOMX_RULE_LISTS];	/* eligible, by rule list */
 	unsigned int nr_top;
+	unsigned int nr_exact;		/* finalists counted exactly */
 	bool have_best;
 	struct oomx_cand best;		/* oomx's choice */
 	struct oomx_cand best_classic;	/* the stock killer's, same rule */
@@ -156,6 +178,15 @@ typedef void (*oomx_identify_t)(struct oomx_cand *c, const void *ctx);
 void oomx_sel_offer(struct oomx_sel *sel, struct oomx_cand *c,
 		    oomx_identify_t identify, const void *ctx);
 void oomx_select(struct oomx_sel *sel, struct oomx_cand *c, unsigned int n);
+
+/*
+ * Precise finalists: at most this many candidates per selection have
+ * their memory summed exactly, those that approximate counters off by
+ * up to @slack pages could put at or above the best so far.
+ */
+#define OOMX_EXACT_MAX		32
+bool oomx_sel_finalist(const struct oomx_sel *sel, const struct oomx_cand *c,
+		       unsigned long slack);
 
 /* What one out_of_memory() call came to, from what oomx saw of it. */
 enum oomx_action {

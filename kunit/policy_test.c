@@ -79,6 +79,25 @@ static const struct score_case score_cases[] = {
 	{ "adj_first: top tier below LONG_MAX", OOMX_POLICY_ADJ_FIRST,
 	  { .mem = ULONG_MAX, .adj = 1000 }, false,
 	  1000L * (1L << 44) + ((1L << 44) - 1) },
+	{ "growth: classic plus the gain", OOMX_POLICY_GROWTH,
+	  { C(1000, 0), .growth = 500 }, false, 1500 },
+	{ "growth: adj counts as in classic", OOMX_POLICY_GROWTH,
+	  { C(1000, 500), .growth = 7 }, false, 1007 + 262 * 500 },
+	{ "growth: shrinking is no bonus and no penalty", OOMX_POLICY_GROWTH,
+	  { C(1000, 0), .growth = -900 }, false, 1000 },
+	{ "growth: saturates below LONG_MAX", OOMX_POLICY_GROWTH,
+	  { .mem = 5, .classic = LONG_MAX - 3, .growth = 100 }, true, LONG_MAX - 1 },
+	{ "growth: adj -1000 never", OOMX_POLICY_GROWTH,
+	  { .mem = 1000, .adj = -1000, .growth = 1L << 40 }, false, LONG_MIN },
+	{ "cgroup_first: group high, classic + total low", OOMX_POLICY_CGROUP_FIRST,
+	  { C(1000, 0), .group_mem = 3 }, false, (3L << 30) + 1000 + (long)TOTAL },
+	{ "cgroup_first: no group, classic order", OOMX_POLICY_CGROUP_FIRST,
+	  { C(1000, -999) }, false, 1000 - 262 * 999 + (long)TOTAL },
+	{ "cgroup_first: adj -1000 never", OOMX_POLICY_CGROUP_FIRST,
+	  { .mem = 1000, .adj = -1000, .group_mem = 1UL << 20 }, false, LONG_MIN },
+	{ "cgroup_first: huge group stays in the normal tier", OOMX_POLICY_CGROUP_FIRST,
+	  { C(0, 0), .group_mem = ULONG_MAX }, false,
+	  (long)(((1UL << 29) - 1) << 30) + (long)TOTAL },
 	{ "unknown policy never", OOMX_POLICY_NR, { C(5, 0) }, false, LONG_MIN },
 };
 
@@ -720,6 +739,11 @@ static void parse_policy(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, p, OOMX_POLICY_CLASSIC);
 	KUNIT_EXPECT_EQ(test, oomx_parse_policy("adj_first\n", &p), 0);
 	KUNIT_EXPECT_EQ(test, p, OOMX_POLICY_ADJ_FIRST);
+	KUNIT_EXPECT_EQ(test, oomx_parse_policy("growth", &p), 0);
+	KUNIT_EXPECT_EQ(test, p, OOMX_POLICY_GROWTH);
+	KUNIT_EXPECT_EQ(test, oomx_parse_policy("cgroup_first\n", &p), 0);
+	KUNIT_EXPECT_EQ(test, p, OOMX_POLICY_CGROUP_FIRST);
+	KUNIT_EXPECT_EQ(test, oomx_parse_policy("cgroup", &p), -EINVAL);
 	KUNIT_EXPECT_EQ(test, oomx_parse_policy("largest", &p), 0);
 	KUNIT_EXPECT_EQ(test, p, OOMX_POLICY_LARGEST);
 	KUNIT_EXPECT_EQ(test, oomx_parse_policy("Largest", &p), -EINVAL);
@@ -728,6 +752,181 @@ static void parse_policy(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, oomx_parse_policy("largest\n\n", &p), -EINVAL);
 	KUNIT_EXPECT_EQ(test, p, OOMX_POLICY_LARGEST);	/* untouched on error */
 	KUNIT_EXPECT_STREQ(test, oomx_policy_name(OOMX_POLICY_NR), "unknown");
+}
+
+/* cgroup_first: the worst cgroup first, then the kernel's order inside. */
+static void select_cgroup_first(struct kunit *test)
+{
+	struct oomx_cand c[] = {
+		cand(1, 9000, 0),	/* the largest task, in a small group */
+		cand(2, 3000, 0),	/* in the big group */
+		cand(3, 4000, 0),	/* the big group's largest */
+		cand(4, 2000, 1000),	/* in the big group, adj 1000 */
+		cand(5, 50000, 0),	/* root cgroup: a group of its own */
+	};
+	struct oomx_sel sel;
+	int i;
+
+	c[0].group_mem = 10000;
+	c[0].group_id = 7;
+	for (i = 1; i <= 3; i++) {
+		c[i].group_mem = 60000;
+		c[i].group_id = 8;
+	}
+	c[4].group_mem = 50000;
+	oomx_sel_init(&sel, OOMX_POLICY_CGROUP_FIRST, TOTAL, 5);
+	oomx_select(&sel, c, ARRAY_SIZE(c));
+	/* adj 1000 weighs in inside the group, as in the kernel's scan */
+	KUNIT_EXPECT_EQ(test, sel.best.pid, 4);
+	KUNIT_EXPECT_EQ(test, sel.best_classic.pid, 4);
+	c[3].adj = 0;
+	c[3].classic = oomx_classic_points(c[3].mem, 0, TOTAL);
+	oomx_sel_init(&sel, OOMX_POLICY_CGROUP_FIRST, TOTAL, 5);
+	oomx_select(&sel, c, ARRAY_SIZE(c));
+	KUNIT_EXPECT_EQ(test, sel.best.pid, 3);
+	KUNIT_EXPECT_EQ(test, sel.best_classic.pid, 5);
+	/* the groups in order, then inside each */
+	KUNIT_EXPECT_EQ(test, sel.top[1].pid, 2);
+	KUNIT_EXPECT_EQ(test, sel.top[2].pid, 4);
+	KUNIT_EXPECT_EQ(test, sel.top[3].pid, 5);
+	KUNIT_EXPECT_EQ(test, sel.top[4].pid, 1);
+}
+
+/* cgroup_first scales both parts alike on machines past 2^29 / 3 pages. */
+static void select_cgroup_first_big_machine(struct kunit *test)
+{
+	unsigned long total = 1UL << 40;	/* 4 PiB */
+	struct oomx_cand a = { .pid = 1, .mem = 1UL << 38, .group_mem = 1UL << 38 };
+	struct oomx_cand b = { .pid = 2, .mem = 1UL << 20, .group_mem = (1UL << 38) + (1UL << 30) };
+	struct oomx_cand d = { .pid = 3, .mem = (1UL << 38) + (1UL << 30), .group_mem = 1UL << 38 };
+	struct oomx_sel sel;
+
+	a.classic = oomx_classic_points(a.mem, 0, total);
+	b.classic = oomx_classic_points(b.mem, 0, total);
+	d.classic = oomx_classic_points(d.mem, 0, total);
+	KUNIT_EXPECT_GT(test, oomx_score(&b, OOMX_POLICY_CGROUP_FIRST, total),
+			oomx_score(&d, OOMX_POLICY_CGROUP_FIRST, total));
+	KUNIT_EXPECT_GT(test, oomx_score(&d, OOMX_POLICY_CGROUP_FIRST, total),
+			oomx_score(&a, OOMX_POLICY_CGROUP_FIRST, total));
+	KUNIT_EXPECT_LT(test, oomx_score(&b, OOMX_POLICY_CGROUP_FIRST, total),
+			1L << 60);
+	oomx_sel_init(&sel, OOMX_POLICY_CGROUP_FIRST, total, 3);
+	oomx_sel_offer(&sel, &a, NULL, NULL);
+	oomx_sel_offer(&sel, &b, NULL, NULL);
+	oomx_sel_offer(&sel, &d, NULL, NULL);
+	KUNIT_EXPECT_EQ(test, sel.best.pid, 2);
+}
+
+/* growth: a fast grower beats a bigger steady task. */
+static void select_growth(struct kunit *test)
+{
+	struct oomx_cand c[] = {
+		cand(1, 20000, 0),	/* big, steady */
+		cand(2, 12000, 0),	/* gaining 10000 a window */
+		cand(3, 15000, 0),	/* shrinking */
+	};
+	struct oomx_sel sel;
+
+	c[1].growth = 10000;
+	c[2].growth = -5000;
+	oomx_sel_init(&sel, OOMX_POLICY_GROWTH, TOTAL, 3);
+	oomx_select(&sel, c, ARRAY_SIZE(c));
+	KUNIT_EXPECT_EQ(test, sel.best.pid, 2);
+	KUNIT_EXPECT_EQ(test, sel.best.points, 22000);
+	KUNIT_EXPECT_EQ(test, sel.best_classic.pid, 1);
+	/* a protected grower is still never chosen first */
+	c[1].rule = oomx_rule_id(OOMX_RULE_PROTECT, 0);
+	oomx_sel_init(&sel, OOMX_POLICY_GROWTH, TOTAL, 3);
+	oomx_select(&sel, c, ARRAY_SIZE(c));
+	KUNIT_EXPECT_EQ(test, sel.best.pid, 1);
+}
+
+static void growth_scale(struct kunit *test)
+{
+	u64 w = 5 * NSEC_PER_SEC;
+
+	KUNIT_EXPECT_EQ(test, oomx_growth_scale(1000, w, w), 1000);
+	KUNIT_EXPECT_EQ(test, oomx_growth_scale(1000, NSEC_PER_SEC, w), 5000);
+	KUNIT_EXPECT_EQ(test, oomx_growth_scale(-600, 6 * NSEC_PER_SEC, w), -500);
+	KUNIT_EXPECT_EQ(test, oomx_growth_scale(1000, 0, w), 0);
+	KUNIT_EXPECT_EQ(test, oomx_growth_scale(0, w, w), 0);
+	KUNIT_EXPECT_EQ(test, oomx_growth_scale(LONG_MAX, 1, w), LONG_MAX);
+	KUNIT_EXPECT_EQ(test, oomx_growth_scale(LONG_MIN + 1, 1, w), -LONG_MAX);
+	KUNIT_EXPECT_EQ(test, oomx_group_score(100, 50), 150UL);
+	KUNIT_EXPECT_EQ(test, oomx_group_score(100, -50), 100UL);
+	KUNIT_EXPECT_EQ(test, oomx_group_score(ULONG_MAX - 1, 5), ULONG_MAX);
+}
+
+static void growth_find(struct kunit *test)
+{
+	static const struct oomx_growth_entry e[] = {
+		{ 3, 30 }, { 9, 90 }, { 12, -12 }, { 1UL << 40, 7 },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(e); i++)
+		KUNIT_EXPECT_PTR_EQ(test, oomx_growth_find(e, ARRAY_SIZE(e), e[i].key),
+				    &e[i]);
+	KUNIT_EXPECT_NULL(test, oomx_growth_find(e, ARRAY_SIZE(e), 0));
+	KUNIT_EXPECT_NULL(test, oomx_growth_find(e, ARRAY_SIZE(e), 10));
+	KUNIT_EXPECT_NULL(test, oomx_growth_find(e, ARRAY_SIZE(e), U64_MAX));
+	KUNIT_EXPECT_NULL(test, oomx_growth_find(e, 0, 3));
+}
+
+/* Precise finalists: only what approximate counters could make the choice. */
+static struct oomx_cand fin(int pid, unsigned long mem, short adj)
+{
+	struct oomx_cand c = cand(pid, mem, adj);
+
+	c.group_id = 1;		/* one cgroup: its usage is no task's counter */
+	return c;
+}
+
+static void finalists(struct kunit *test)
+{
+	struct oomx_cand best = fin(1, 10000, 0), c;
+	struct oomx_sel sel;
+	enum oomx_policy pol;
+
+	for (pol = 0; pol < OOMX_POLICY_NR; pol++) {
+		oomx_sel_init(&sel, pol, TOTAL, 3);
+		c = fin(2, 100, 0);
+		KUNIT_EXPECT_TRUE_MSG(test, oomx_sel_finalist(&sel, &c, 0),
+				      "the first is always counted, %s",
+				      oomx_policy_name(pol));
+		oomx_sel_offer(&sel, &best, NULL, NULL);
+		c = fin(2, 9000, 0);
+		KUNIT_EXPECT_FALSE_MSG(test, oomx_sel_finalist(&sel, &c, 999),
+				       "out of reach, %s", oomx_policy_name(pol));
+		KUNIT_EXPECT_TRUE_MSG(test, oomx_sel_finalist(&sel, &c, 1000),
+				      "a tie goes to the later, %s",
+				      oomx_policy_name(pol));
+		c = fin(2, 10000, 0);
+		KUNIT_EXPECT_TRUE(test, oomx_sel_finalist(&sel, &c, 0));
+		c = fin(2, 5, 0);
+		KUNIT_EXPECT_TRUE(test, oomx_sel_finalist(&sel, &c, ULONG_MAX));
+		c = fin(2, 1UL << 30, -1000);
+		KUNIT_EXPECT_FALSE(test, oomx_sel_finalist(&sel, &c, ULONG_MAX));
+		sel.nr_exact = OOMX_EXACT_MAX;
+		c = fin(2, 1UL << 30, 0);
+		KUNIT_EXPECT_FALSE_MSG(test, oomx_sel_finalist(&sel, &c, 0),
+				       "over budget, %s", oomx_policy_name(pol));
+	}
+	/*
+	 * cgroup_first: a task in the root cgroup is a group of its own,
+	 * scored by its memory, so the slack moves its group part too.
+	 */
+	oomx_sel_init(&sel, OOMX_POLICY_CGROUP_FIRST, TOTAL, 3);
+	best = cand(1, 20000, 0);
+	best.group_mem = 20000;
+	oomx_sel_offer(&sel, &best, NULL, NULL);
+	c = cand(2, 19000, 0);
+	c.group_mem = 19000;
+	KUNIT_EXPECT_FALSE(test, oomx_sel_finalist(&sel, &c, 999));
+	KUNIT_EXPECT_TRUE(test, oomx_sel_finalist(&sel, &c, 1000));
+	/* ... a cgroup's usage is not: only its inner part moves */
+	c.group_id = 9;
+	KUNIT_EXPECT_FALSE(test, oomx_sel_finalist(&sel, &c, 1000));
 }
 
 static struct kunit_case oomx_policy_cases[] = {
@@ -743,6 +942,12 @@ static struct kunit_case oomx_policy_cases[] = {
 	KUNIT_CASE(select_adj_first_tiers),
 	KUNIT_CASE(select_empty_and_unkillable),
 	KUNIT_CASE(select_top_truncates),
+	KUNIT_CASE(select_cgroup_first),
+	KUNIT_CASE(select_cgroup_first_big_machine),
+	KUNIT_CASE(select_growth),
+	KUNIT_CASE(growth_scale),
+	KUNIT_CASE(growth_find),
+	KUNIT_CASE(finalists),
 	{}
 };
 

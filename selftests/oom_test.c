@@ -342,6 +342,94 @@ TEST_F_TIMEOUT(oom, rules_all_protected_kernel_choice_stands, 300)
 	EXPECT_GE(oomx_field_long(rec, "protected"), 3) TH_LOG("%s", rec);
 }
 
+/*
+ * policy=cgroup_first: the largest process lives alone in one cgroup;
+ * two smaller ones share another with the allocator, which makes that
+ * cgroup the worst.  Its largest process dies, not the largest overall
+ * (classic's choice), and the record names the cgroup.
+ */
+TEST_F_TIMEOUT(oom, cgroup_first_takes_the_worst_cgroup, 300)
+{
+	static const char *const cg[3] = { SCENE_GROUP, NULL, NULL };
+	static void (*const init[3])(void *) = { NULL, NULL, NULL };
+	const char *rec;
+
+	ASSERT_EQ(0, oomx_param_write("policy", "cgroup_first"));
+	start_ruled_hogs(_metadata, self, cg, init);
+	force_oom(_metadata, self, 1);
+	expect_only(_metadata, self, variant, 1, "kill");
+	rec = oomx_last_decision();
+	EXPECT_STREQ("cgroup_first", oomx_field(rec, "policy")) TH_LOG("%s", rec);
+	EXPECT_STREQ("/oomx-t/work", oomx_field(rec, "group")) TH_LOG("%s", rec);
+	/* The allocator's memory is in its cgroup's score. */
+	EXPECT_GT(oomx_field_long(rec, "group_kb"),
+		  (hog_mb(self, 0) + 1) * 1024) TH_LOG("%s", rec);
+	EXPECT_GE(oomx_field_long(rec, "exact"), 1) TH_LOG("%s", rec);
+	ksft_print_msg("record: %s\n", rec);
+}
+
+/* Adds @arg MiB in 20 steps 200 ms apart, once resident; then waits. */
+static void grow_idle(void *arg)
+{
+	size_t step = (long)arg * MB / 20;
+	int i;
+
+	for (i = 0; i < 20; i++) {
+		char *p = mmap(NULL, step, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED)
+			_exit(3);
+		touch_mem(p, step);
+		oomx_sleep_ms(200);
+	}
+	for (;;)
+		pause();
+}
+
+/*
+ * policy=growth: hog 1 starts small and grows, over 4 s, to three
+ * quarters of hog 0's size; the OOM comes while most of its gain is
+ * still in the growth window (5 s).  It dies
+ * (classic would take hog 0), and the record shows what it gained.
+ */
+TEST_F_TIMEOUT(oom, growth_takes_the_grower, 300)
+{
+	long start_mb = hog_mb(self, 2) / 2;
+	long grow_mb = hog_mb(self, 0) * 3 / 4 - start_mb;
+	struct hog_opts o = { .idle = grow_idle, .arg = (void *)grow_mb };
+	const char *rec;
+	long t0;
+
+	ASSERT_EQ(0, oomx_param_write("policy", "growth"));
+	self->h[0] = hog_start(SCENE_WORK, hog_mb(self, 0), 0, HOG_PLAIN);
+	ASSERT_GT(self->h[0].pid, 0);
+	self->h[2] = hog_start(SCENE_WORK, hog_mb(self, 2), 0, HOG_PLAIN);
+	ASSERT_GT(self->h[2].pid, 0);
+	/* Their own filling out of the growth window (5 s, samples to 6.25). */
+	oomx_sleep_ms(7000);
+	self->h[1] = hog_start_opts(SCENE_WORK, start_mb, 0, HOG_PLAIN, &o);
+	ASSERT_GT(self->h[1].pid, 0);
+	/* Grown to three quarters of hog 0, and sampled meanwhile. */
+	t0 = oomx_now_ms();
+	while (proc_rss_kb(self->h[1].pid) < (start_mb + grow_mb - 4) * 1024 &&
+	       oomx_now_ms() < t0 + 30000)
+		oomx_sleep_ms(100);
+	ASSERT_LT(proc_rss_kb(self->h[1].pid), hog_mb(self, 0) * 1024);
+	oomx_sleep_ms(1000);
+	snapshot(self);
+	ASSERT_EQ(0, oom_trigger_in(SCENE_WORK,
+				    scene_room_mb(&self->sc) + start_mb + grow_mb,
+				    1, 120000))
+		TH_LOG("the allocator saw no kill");
+	expect_only(_metadata, self, variant, 1, "kill");
+	rec = oomx_last_decision();
+	EXPECT_STREQ("growth", oomx_field(rec, "policy")) TH_LOG("%s", rec);
+	EXPECT_GT(oomx_field_long(rec, "growth_kb"), grow_mb * 1024 / 2)
+		TH_LOG("%s", rec);
+	ksft_print_msg("record: %s\n", rec);
+}
+
 /* Every thread of the victim goes, and the process is reaped whole. */
 TEST_F_TIMEOUT(oom, thread_group_dies_whole, 300)
 {

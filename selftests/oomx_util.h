@@ -213,6 +213,15 @@ static inline long meminfo_kb(const char *key)
 	return oomx_keyed("/proc/meminfo", key);
 }
 
+/* A process's resident memory, kB (VmRSS), or -1. */
+static inline long proc_rss_kb(pid_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	return oomx_keyed(path, "VmRSS");
+}
+
 /* MiB the next allocation can take before the kernel must reclaim hard. */
 static inline long avail_mb(void)
 {
