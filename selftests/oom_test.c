@@ -208,6 +208,8 @@ TEST_F_TIMEOUT(oom, largest_policy_every_time, 600)
 			followed++;
 		else
 			TH_LOG("run %d: record %s", run, rec);
+		if (!run)
+			ksft_print_msg("record: %s\n", rec);
 		for (i = 0; i < 3; i++)
 			hog_stop(&self->h[i]);
 		reap_children();
@@ -228,6 +230,7 @@ TEST_F_TIMEOUT(oom, adj_first_policy, 300)
 	expect_only(_metadata, self, variant, 2, "kill");
 	EXPECT_TRUE(oomx_field_pid(oomx_last_decision(), "classic",
 				   self->h[0].pid));
+	ksft_print_msg("record: %s\n", oomx_last_decision());
 }
 
 /*
