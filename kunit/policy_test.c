@@ -764,8 +764,10 @@ static void select_cgroup_first(struct kunit *test)
 		cand(4, 2000, 1000),	/* in the big group, adj 1000 */
 		cand(5, 50000, 0),	/* root cgroup: a group of its own */
 	};
-	struct oomx_sel sel;
+	struct oomx_sel *sel = kunit_kzalloc(test, sizeof(*sel), GFP_KERNEL);
 	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, sel);
 
 	c[0].group_mem = 10000;
 	c[0].group_id = 7;
@@ -774,22 +776,22 @@ static void select_cgroup_first(struct kunit *test)
 		c[i].group_id = 8;
 	}
 	c[4].group_mem = 50000;
-	oomx_sel_init(&sel, OOMX_POLICY_CGROUP_FIRST, TOTAL, 5);
-	oomx_select(&sel, c, ARRAY_SIZE(c));
+	oomx_sel_init(sel, OOMX_POLICY_CGROUP_FIRST, TOTAL, 5);
+	oomx_select(sel, c, ARRAY_SIZE(c));
 	/* adj 1000 weighs in inside the group, as in the kernel's scan */
-	KUNIT_EXPECT_EQ(test, sel.best.pid, 4);
-	KUNIT_EXPECT_EQ(test, sel.best_classic.pid, 4);
+	KUNIT_EXPECT_EQ(test, sel->best.pid, 4);
+	KUNIT_EXPECT_EQ(test, sel->best_classic.pid, 4);
 	c[3].adj = 0;
 	c[3].classic = oomx_classic_points(c[3].mem, 0, TOTAL);
-	oomx_sel_init(&sel, OOMX_POLICY_CGROUP_FIRST, TOTAL, 5);
-	oomx_select(&sel, c, ARRAY_SIZE(c));
-	KUNIT_EXPECT_EQ(test, sel.best.pid, 3);
-	KUNIT_EXPECT_EQ(test, sel.best_classic.pid, 5);
+	oomx_sel_init(sel, OOMX_POLICY_CGROUP_FIRST, TOTAL, 5);
+	oomx_select(sel, c, ARRAY_SIZE(c));
+	KUNIT_EXPECT_EQ(test, sel->best.pid, 3);
+	KUNIT_EXPECT_EQ(test, sel->best_classic.pid, 5);
 	/* the groups in order, then inside each */
-	KUNIT_EXPECT_EQ(test, sel.top[1].pid, 2);
-	KUNIT_EXPECT_EQ(test, sel.top[2].pid, 4);
-	KUNIT_EXPECT_EQ(test, sel.top[3].pid, 5);
-	KUNIT_EXPECT_EQ(test, sel.top[4].pid, 1);
+	KUNIT_EXPECT_EQ(test, sel->top[1].pid, 2);
+	KUNIT_EXPECT_EQ(test, sel->top[2].pid, 4);
+	KUNIT_EXPECT_EQ(test, sel->top[3].pid, 5);
+	KUNIT_EXPECT_EQ(test, sel->top[4].pid, 1);
 }
 
 /* cgroup_first scales both parts alike on machines past 2^29 / 3 pages. */
@@ -799,7 +801,9 @@ static void select_cgroup_first_big_machine(struct kunit *test)
 	struct oomx_cand a = { .pid = 1, .mem = 1UL << 38, .group_mem = 1UL << 38 };
 	struct oomx_cand b = { .pid = 2, .mem = 1UL << 20, .group_mem = (1UL << 38) + (1UL << 30) };
 	struct oomx_cand d = { .pid = 3, .mem = (1UL << 38) + (1UL << 30), .group_mem = 1UL << 38 };
-	struct oomx_sel sel;
+	struct oomx_sel *sel = kunit_kzalloc(test, sizeof(*sel), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, sel);
 
 	a.classic = oomx_classic_points(a.mem, 0, total);
 	b.classic = oomx_classic_points(b.mem, 0, total);
@@ -810,11 +814,11 @@ static void select_cgroup_first_big_machine(struct kunit *test)
 			oomx_score(&a, OOMX_POLICY_CGROUP_FIRST, total));
 	KUNIT_EXPECT_LT(test, oomx_score(&b, OOMX_POLICY_CGROUP_FIRST, total),
 			1L << 60);
-	oomx_sel_init(&sel, OOMX_POLICY_CGROUP_FIRST, total, 3);
-	oomx_sel_offer(&sel, &a, NULL, NULL);
-	oomx_sel_offer(&sel, &b, NULL, NULL);
-	oomx_sel_offer(&sel, &d, NULL, NULL);
-	KUNIT_EXPECT_EQ(test, sel.best.pid, 2);
+	oomx_sel_init(sel, OOMX_POLICY_CGROUP_FIRST, total, 3);
+	oomx_sel_offer(sel, &a, NULL, NULL);
+	oomx_sel_offer(sel, &b, NULL, NULL);
+	oomx_sel_offer(sel, &d, NULL, NULL);
+	KUNIT_EXPECT_EQ(test, sel->best.pid, 2);
 }
 
 /* growth: a fast grower beats a bigger steady task. */
@@ -825,20 +829,22 @@ static void select_growth(struct kunit *test)
 		cand(2, 12000, 0),	/* gaining 10000 a window */
 		cand(3, 15000, 0),	/* shrinking */
 	};
-	struct oomx_sel sel;
+	struct oomx_sel *sel = kunit_kzalloc(test, sizeof(*sel), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, sel);
 
 	c[1].growth = 10000;
 	c[2].growth = -5000;
-	oomx_sel_init(&sel, OOMX_POLICY_GROWTH, TOTAL, 3);
-	oomx_select(&sel, c, ARRAY_SIZE(c));
-	KUNIT_EXPECT_EQ(test, sel.best.pid, 2);
-	KUNIT_EXPECT_EQ(test, sel.best.points, 22000);
-	KUNIT_EXPECT_EQ(test, sel.best_classic.pid, 1);
+	oomx_sel_init(sel, OOMX_POLICY_GROWTH, TOTAL, 3);
+	oomx_select(sel, c, ARRAY_SIZE(c));
+	KUNIT_EXPECT_EQ(test, sel->best.pid, 2);
+	KUNIT_EXPECT_EQ(test, sel->best.points, 22000);
+	KUNIT_EXPECT_EQ(test, sel->best_classic.pid, 1);
 	/* a protected grower is still never chosen first */
 	c[1].rule = oomx_rule_id(OOMX_RULE_PROTECT, 0);
-	oomx_sel_init(&sel, OOMX_POLICY_GROWTH, TOTAL, 3);
-	oomx_select(&sel, c, ARRAY_SIZE(c));
-	KUNIT_EXPECT_EQ(test, sel.best.pid, 1);
+	oomx_sel_init(sel, OOMX_POLICY_GROWTH, TOTAL, 3);
+	oomx_select(sel, c, ARRAY_SIZE(c));
+	KUNIT_EXPECT_EQ(test, sel->best.pid, 1);
 }
 
 static void growth_scale(struct kunit *test)
@@ -885,48 +891,50 @@ static struct oomx_cand fin(int pid, unsigned long mem, short adj)
 static void finalists(struct kunit *test)
 {
 	struct oomx_cand best = fin(1, 10000, 0), c;
-	struct oomx_sel sel;
+	struct oomx_sel *sel = kunit_kzalloc(test, sizeof(*sel), GFP_KERNEL);
 	enum oomx_policy pol;
 
+	KUNIT_ASSERT_NOT_NULL(test, sel);
+
 	for (pol = 0; pol < OOMX_POLICY_NR; pol++) {
-		oomx_sel_init(&sel, pol, TOTAL, 3);
+		oomx_sel_init(sel, pol, TOTAL, 3);
 		c = fin(2, 100, 0);
-		KUNIT_EXPECT_TRUE_MSG(test, oomx_sel_finalist(&sel, &c, 0),
+		KUNIT_EXPECT_TRUE_MSG(test, oomx_sel_finalist(sel, &c, 0),
 				      "the first is always counted, %s",
 				      oomx_policy_name(pol));
-		oomx_sel_offer(&sel, &best, NULL, NULL);
+		oomx_sel_offer(sel, &best, NULL, NULL);
 		c = fin(2, 9000, 0);
-		KUNIT_EXPECT_FALSE_MSG(test, oomx_sel_finalist(&sel, &c, 999),
+		KUNIT_EXPECT_FALSE_MSG(test, oomx_sel_finalist(sel, &c, 999),
 				       "out of reach, %s", oomx_policy_name(pol));
-		KUNIT_EXPECT_TRUE_MSG(test, oomx_sel_finalist(&sel, &c, 1000),
+		KUNIT_EXPECT_TRUE_MSG(test, oomx_sel_finalist(sel, &c, 1000),
 				      "a tie goes to the later, %s",
 				      oomx_policy_name(pol));
 		c = fin(2, 10000, 0);
-		KUNIT_EXPECT_TRUE(test, oomx_sel_finalist(&sel, &c, 0));
+		KUNIT_EXPECT_TRUE(test, oomx_sel_finalist(sel, &c, 0));
 		c = fin(2, 5, 0);
-		KUNIT_EXPECT_TRUE(test, oomx_sel_finalist(&sel, &c, ULONG_MAX));
+		KUNIT_EXPECT_TRUE(test, oomx_sel_finalist(sel, &c, ULONG_MAX));
 		c = fin(2, 1UL << 30, -1000);
-		KUNIT_EXPECT_FALSE(test, oomx_sel_finalist(&sel, &c, ULONG_MAX));
-		sel.nr_exact = OOMX_EXACT_MAX;
+		KUNIT_EXPECT_FALSE(test, oomx_sel_finalist(sel, &c, ULONG_MAX));
+		sel->nr_exact = OOMX_EXACT_MAX;
 		c = fin(2, 1UL << 30, 0);
-		KUNIT_EXPECT_FALSE_MSG(test, oomx_sel_finalist(&sel, &c, 0),
+		KUNIT_EXPECT_FALSE_MSG(test, oomx_sel_finalist(sel, &c, 0),
 				       "over budget, %s", oomx_policy_name(pol));
 	}
 	/*
 	 * cgroup_first: a task in the root cgroup is a group of its own,
 	 * scored by its memory, so the slack moves its group part too.
 	 */
-	oomx_sel_init(&sel, OOMX_POLICY_CGROUP_FIRST, TOTAL, 3);
+	oomx_sel_init(sel, OOMX_POLICY_CGROUP_FIRST, TOTAL, 3);
 	best = cand(1, 20000, 0);
 	best.group_mem = 20000;
-	oomx_sel_offer(&sel, &best, NULL, NULL);
+	oomx_sel_offer(sel, &best, NULL, NULL);
 	c = cand(2, 19000, 0);
 	c.group_mem = 19000;
-	KUNIT_EXPECT_FALSE(test, oomx_sel_finalist(&sel, &c, 999));
-	KUNIT_EXPECT_TRUE(test, oomx_sel_finalist(&sel, &c, 1000));
+	KUNIT_EXPECT_FALSE(test, oomx_sel_finalist(sel, &c, 999));
+	KUNIT_EXPECT_TRUE(test, oomx_sel_finalist(sel, &c, 1000));
 	/* ... a cgroup's usage is not: only its inner part moves */
 	c.group_id = 9;
-	KUNIT_EXPECT_FALSE(test, oomx_sel_finalist(&sel, &c, 1000));
+	KUNIT_EXPECT_FALSE(test, oomx_sel_finalist(sel, &c, 1000));
 }
 
 static struct kunit_case oomx_policy_cases[] = {
