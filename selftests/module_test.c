@@ -129,7 +129,7 @@ TEST_F(loaded, bad_values_rejected_old_kept)
 		EXPECT_STREQ(c->kept, oomx_param_read(c->param))
 			TH_LOG("%s changed after '%s'", c->param, c->value);
 	}
-	EXPECT_TRUE(dmesg_has("oomx: policy: 'biggest' is not one of classic, largest, adj_first; keeping classic"));
+	EXPECT_TRUE(dmesg_has("oomx: policy: 'biggest' is not one of classic, largest, adj_first, growth, cgroup_first; keeping classic"));
 	EXPECT_TRUE(dmesg_has("oomx: reap_verified_delay_ms: 2001 is above reap_delay_ms (2000); keeping 50"));
 }
 
