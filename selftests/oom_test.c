@@ -359,6 +359,8 @@ TEST_F_TIMEOUT(oom, cgroup_first_takes_the_worst_cgroup, 300)
 
 	ASSERT_EQ(0, oomx_param_write("policy", "cgroup_first"));
 	start_ruled_hogs(_metadata, self, cg, init);
+	/* Their filling out of the growth window: usage alone ranks. */
+	oomx_sleep_ms(7000);
 	force_oom(_metadata, self, 1);
 	expect_only(_metadata, self, variant, 1, "kill");
 	rec = oomx_last_decision();
