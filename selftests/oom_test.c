@@ -28,6 +28,7 @@ static const int hog_pct[3] = { 35, 20, 10 };
 FIXTURE(oom) {
 	struct scene sc;
 	struct hog h[3];
+	struct hog ballast;	/* -1000: room taken, never a candidate */
 	long vm, decisions, reaps, victims;
 	bool testmod;
 };
@@ -50,6 +51,7 @@ FIXTURE_SETUP(oom)
 
 	for (i = 0; i < 3; i++)
 		self->h[i] = (struct hog){ -1, -1 };
+	self->ballast = (struct hog){ -1, -1 };
 	self->testmod = false;
 	/* This process and its helpers are never candidates. */
 	ASSERT_EQ(0, set_oom_score_adj(0, -1000));
@@ -76,6 +78,7 @@ FIXTURE_TEARDOWN(oom)
 	oomx_write_file(SCENE_SLOW "/cpu.max", "max 100000");
 	for (i = 0; i < 3; i++)
 		hog_stop(&self->h[i]);
+	hog_stop(&self->ballast);
 	reap_children();
 	oomx_unload();
 	if (self->testmod)
@@ -404,13 +407,25 @@ TEST_F_TIMEOUT(oom, growth_takes_the_grower, 300)
 	long grow_mb = hog_mb(self, 0) * 3 / 4 - start_mb;
 	struct hog_opts o = { .idle = grow_idle, .arg = (void *)grow_mb };
 	const char *rec;
-	long t0;
+	long t0, ballast_mb;
 
 	ASSERT_EQ(0, oomx_param_write("policy", "growth"));
 	self->h[0] = hog_start(SCENE_WORK, hog_mb(self, 0), 0, HOG_PLAIN);
 	ASSERT_GT(self->h[0].pid, 0);
 	self->h[2] = hog_start(SCENE_WORK, hog_mb(self, 2), 0, HOG_PLAIN);
 	ASSERT_GT(self->h[2].pid, 0);
+	/*
+	 * All the room but what the grower needs and a tenth of the budget
+	 * goes to a -1000 ballast, so that the OOM comes from a small
+	 * allocation right after the ramp, however slow the kernel: a long
+	 * fill would push the ramp out of the growth window (seen on the
+	 * debug kernel).
+	 */
+	ballast_mb = scene_room_mb(&self->sc) - start_mb - grow_mb -
+		     self->sc.budget_mb / 10;
+	ASSERT_GT(ballast_mb, 0);
+	self->ballast = hog_start(SCENE_WORK, ballast_mb, -1000, HOG_PLAIN);
+	ASSERT_GT(self->ballast.pid, 0);
 	/* Their own filling out of the growth window (5 s, samples to 6.25). */
 	oomx_sleep_ms(7000);
 	self->h[1] = hog_start_opts(SCENE_WORK, start_mb, 0, HOG_PLAIN, &o);
