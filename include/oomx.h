@@ -32,7 +32,10 @@
 
 #include "oomx_policy.h"
 
-#define OOMX_VERSION	"0.1.0"
+/* From debian/changelog, through Kbuild (kbuild/version.mk). */
+#ifndef OOMX_VERSION
+#error "OOMX_VERSION is not defined: build oomx with its Kbuild"
+#endif
 
 struct mem_cgroup;
 struct mm_struct;
