@@ -53,6 +53,7 @@
 
 #include "compat.h"
 #include "oomx.h"
+#include "oomx_trace.h"
 
 #define OOMX_TICK_MS		100
 #define OOMX_IDLE_TICKS		20	/* calm ticks before the watcher sleeps */
@@ -373,9 +374,18 @@ static void oomx_early_release(void)
 	oomx_early_reset(&oomx_w.trig);
 }
 
+/* oomx_early: @info moved to its stage, @after_ns after its trigger. */
+static void oomx_early_trace(const struct oomx_early_info *info, u64 after_ns)
+{
+	trace_oomx_early(info->seq, info->outcome, info->victim.pid,
+			 info->stall_pct, info->refault_kbps, info->avail_kb,
+			 div_u64(after_ns, NSEC_PER_MSEC));
+}
+
 static void oomx_early_outcome(enum oomx_early_outcome o, u64 now)
 {
 	oomx_w.info.outcome = o;
+	oomx_early_trace(&oomx_w.info, now - oomx_w.info.t_ns);
 	oomx_record_early_update(oomx_w.info.seq, o,
 				 now - oomx_w.info.t_ns);
 }
@@ -393,6 +403,8 @@ static void oomx_early_kill(u64 now)
 	unsigned int n;
 
 	n = oomx_early_signal(v, mm, SIGKILL);
+	trace_oomx_kill(oomx_w.info.seq, OOMX_TRIGGER_EARLY,
+			oomx_w.info.victim.pid, oomx_w.info.victim.comm, SIGKILL);
 	pr_warn("early: killed process %d (%s) total-vm:%lukB, anon-rss:%lukB, file-rss:%lukB, shmem-rss:%lukB, UID:%u oom_score_adj:%d (%u processes signalled)\n",
 		oomx_w.info.victim.pid, oomx_w.info.victim.comm,
 		mm->total_vm << (PAGE_SHIFT - 10),
@@ -475,6 +487,23 @@ static bool oomx_early_follow(enum oomx_early_verdict verdict, u64 now)
 	return false;
 }
 
+/*
+ * An early intervention, just recorded (its seq is set): its trigger, the
+ * choice when there is one, and its first stage.
+ */
+static void oomx_early_traced(const struct oomx_early_info *info,
+			      const struct oomx_sel *sel)
+{
+	trace_oomx_trigger(info->seq, OOMX_TRIGGER_EARLY, info->why, 0, 0, 0,
+			   0);
+	if (sel->have_best)
+		trace_oomx_decision(info->seq, OOMX_TRIGGER_EARLY, &sel->best,
+				    sel->policy, sel->nr_eligible, false);
+	/* With no grace, oomx_early_kill() traces the stage: killed. */
+	if (info->outcome != OOMX_EO_TERM || info->grace_ms)
+		oomx_early_trace(info, 0);
+}
+
 /* Act on a trigger: choose, then SIGTERM (or SIGKILL with no grace). */
 static void __oomx_early_act(enum oomx_early_verdict verdict,
 			     const struct oomx_pressure *p, u64 now)
@@ -527,6 +556,7 @@ static void __oomx_early_act(enum oomx_early_verdict verdict,
 	if (!mm) {
 		info->outcome = OOMX_EO_NO_VICTIM;
 		oomx_record_early(info);
+		oomx_early_traced(info, sel);
 		if (victim)
 			put_task_struct(victim);
 		oomx_early_reset(&oomx_w.trig);
@@ -535,6 +565,7 @@ static void __oomx_early_act(enum oomx_early_verdict verdict,
 	if (info->dry_run) {
 		info->outcome = OOMX_EO_WOULD_KILL;
 		oomx_record_early(info);
+		oomx_early_traced(info, sel);
 		pr_info("early: dry run: %s (over %llu ms: memory stall %u%%, refaults %u kB/s, working-set %u kB/s; MemAvailable %lu kB, free swap %lu kB): would have sent SIGTERM to process %d (%s), policy=%s\n",
 			oomx_early_verdict_name(verdict), info->episode_ms,
 			info->stall_pct, info->refault_kbps,
@@ -554,6 +585,7 @@ static void __oomx_early_act(enum oomx_early_verdict verdict,
 	oomx_early_publish();
 	info->outcome = OOMX_EO_TERM;
 	oomx_record_early(info);
+	oomx_early_traced(info, sel);
 	oomx_rule_text(&oomx_early_rules, sel->best.rule, rule, sizeof(rule));
 	pr_warn("early: %s (over %llu ms: memory stall %u%%, refaults %u kB/s, working-set %u kB/s; MemAvailable %lu kB, free swap %lu kB): %s process %d (%s), %lu kB, oom_score_adj %d, policy=%s rule=%s\n",
 		oomx_early_verdict_name(verdict), info->episode_ms,
@@ -569,6 +601,8 @@ static void __oomx_early_act(enum oomx_early_verdict verdict,
 		return;
 	}
 	oomx_early_signal(victim, mm, SIGTERM);
+	trace_oomx_kill(info->seq, OOMX_TRIGGER_EARLY, info->victim.pid,
+			info->victim.comm, SIGTERM);
 	oomx_count(OOMX_C_EARLY_TERMS, 1);
 	oomx_w.t_term_ns = now;
 	oomx_w.stage = OOMX_ES_GRACE;

@@ -21,6 +21,7 @@
 
 #include "compat.h"
 #include "oomx.h"
+#include "oomx_trace.h"
 
 void oomx_victim_probe(void *data, struct task_struct *task, uid_t uid)
 {
@@ -38,6 +39,8 @@ void oomx_victim_probe(void *data, struct task_struct *task, uid_t uid)
 	ev->nr_victims++;
 	if (!ev->reached_kill && task == current)
 		ev->current_marked = true;
+	trace_oomx_kill(ev->seq, ev->memcg ? OOMX_TRIGGER_MEMCG :
+			OOMX_TRIGGER_GLOBAL, task->tgid, task->comm, SIGKILL);
 	/* dry_run changes nothing the kernel does: its reaper alone reaps. */
 	if (ev->dry_run || !mm)
 		return;

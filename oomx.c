@@ -5,13 +5,15 @@
  * choice, and its own reaper brings the victim's memory back early.
  * include/oomx.h maps the files; this one brings them up and down.
  *
- * Up: parameters checked, records, the workqueue, the reaper, the early
- * watcher, the hooks (registered disarmed), then armed if enabled.
+ * Up: parameters checked, the workqueue, records (debugfs), then
+ * /sys/kernel/oomx, the reaper, the early watcher, the hooks (registered
+ * disarmed), then armed if enabled.
  * Down: hooks disarmed and unregistered (no handler runs after that),
  * the early watcher stopped, the reaper stopped
  * (queued victims are the kernel's reaper's, which the kernel queued
  * when it killed them), the open event closed and every event recorded,
- * records removed.  Safe at any moment, during an OOM too.
+ * /sys/kernel/oomx and the records removed.  Safe at any moment, during
+ * an OOM too.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -39,10 +41,13 @@ static int __init oomx_init(void)
 	ret = oomx_records_init();
 	if (ret)
 		goto out_wq;
+	ret = oomx_sysfs_init();
+	if (ret)
+		goto out_records;
 	oomx_events_init();
 	ret = oomx_reaper_start();
 	if (ret)
-		goto out_records;
+		goto out_sysfs;
 	ret = oomx_early_start();
 	if (ret)
 		goto out_reaper;
@@ -62,6 +67,8 @@ out_early:
 	oomx_early_stop();
 out_reaper:
 	oomx_reaper_stop();
+out_sysfs:
+	oomx_sysfs_exit();
 out_records:
 	oomx_records_exit();
 out_wq:
@@ -86,6 +93,7 @@ static void __exit oomx_exit(void)
 	 */
 	oomx_reaper_stop();
 	oomx_events_exit();
+	oomx_sysfs_exit();
 	oomx_records_exit();
 	destroy_workqueue(oomx_wq);
 	/* Last: every event and the watcher have put theirs. */

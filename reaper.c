@@ -69,6 +69,7 @@
 
 #include "compat.h"
 #include "oomx.h"
+#include "oomx_trace.h"
 
 #define OOMX_QUEUE_LEN		64
 #define OOMX_RETRY_NS		(100 * NSEC_PER_MSEC)	/* as the stock reaper */
@@ -240,6 +241,11 @@ static void oomx_report(const struct oomx_victim *v,
 	default:
 		break;
 	}
+	trace_oomx_reap(v->seq, v->pid, result, reaped_kb, v->keep.nr,
+			div_u64(zap_ns, NSEC_PER_USEC),
+			div_u64(u.now_ns - v->t_kill_ns, NSEC_PER_MSEC));
+	if (result != OOMX_REAP_DONE && result != OOMX_REAP_EXITED)
+		trace_oomx_fallback(v->seq, v->pid, OOMX_FALLBACK_REAP, result);
 	oomx_record_update(v->seq, oomx_apply_update, &u);
 }
 

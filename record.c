@@ -20,6 +20,9 @@
 #include "compat.h"
 #include "oomx.h"
 
+#define CREATE_TRACE_POINTS
+#include "oomx_trace.h"
+
 #define OOMX_RECORDS	64
 
 atomic_long_t oomx_counters[OOMX_C_NR];
@@ -38,6 +41,10 @@ static struct oomx_record oomx_log_snap;
 static DEFINE_MUTEX(oomx_log_lock);
 
 static struct dentry *oomx_dir;
+
+/* Serialises readers of the ring snapshot below (debugfs and sysfs). */
+static DEFINE_MUTEX(oomx_snap_lock);
+static struct oomx_record oomx_snap;	/* under oomx_snap_lock */
 
 #define K(pages) ((pages) << (PAGE_SHIFT - 10))
 
@@ -67,6 +74,11 @@ static const char * const oomx_counter_names[OOMX_C_NR] = {
 	[OOMX_C_EARLY_WOULD_KILL] = "early_would_kill",
 	[OOMX_C_EARLY_HELD] = "early_held_in_flight",
 };
+
+const char *oomx_counter_name(enum oomx_counter c)
+{
+	return c < OOMX_C_NR ? oomx_counter_names[c] : "unknown";
+}
 
 static const char * const oomx_early_outcome_names[OOMX_EO_NR] = {
 	[OOMX_EO_TERM] = "term",
@@ -596,10 +608,6 @@ static void oomx_seq_record(struct seq_file *m, const struct oomx_record *r)
 	seq_putc(m, '\n');
 }
 
-/* Serialises readers of the ring snapshot below. */
-static DEFINE_MUTEX(oomx_snap_lock);
-static struct oomx_record oomx_snap;	/* under oomx_snap_lock */
-
 static int oomx_decisions_show(struct seq_file *m, void *v)
 {
 	unsigned long flags;
@@ -620,6 +628,41 @@ static int oomx_decisions_show(struct seq_file *m, void *v)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(oomx_decisions);
+
+/**
+ * oomx_record_last - the newest record of one kind, as debugfs shows it
+ * @buf: where to write it (a sysfs page)
+ * @size: its size
+ * @early: an early intervention's record, or else an OOM's
+ *
+ * Returns the length written, 0 if there is no such record yet, or
+ * -EFBIG if the record does not fit (it always does in a page).
+ */
+ssize_t oomx_record_last(char *buf, size_t size, bool early)
+{
+	struct seq_file m = { .buf = buf, .size = size };
+	unsigned long flags;
+	unsigned int i, pos;
+	bool found = false;
+
+	mutex_lock(&oomx_snap_lock);
+	spin_lock_irqsave(&oomx_ring_lock, flags);
+	pos = oomx_ring_next;
+	for (i = 1; i <= OOMX_RECORDS && !found; i++) {
+		const struct oomx_record *r =
+			&oomx_ring[(pos + OOMX_RECORDS - i) % OOMX_RECORDS];
+
+		if (r->seq && r->early == early) {
+			oomx_snap = *r;
+			found = true;
+		}
+	}
+	spin_unlock_irqrestore(&oomx_ring_lock, flags);
+	if (found)
+		oomx_seq_record(&m, &oomx_snap);
+	mutex_unlock(&oomx_snap_lock);
+	return seq_has_overflowed(&m) ? -EFBIG : m.count;
+}
 
 static int oomx_stats_show(struct seq_file *m, void *v)
 {

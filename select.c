@@ -66,6 +66,7 @@
 
 #include "compat.h"
 #include "oomx.h"
+#include "oomx_trace.h"
 
 /* Per oom_badness() call, between entry and return (ri->data). */
 struct oomx_cand_call {
@@ -345,6 +346,38 @@ static struct task_struct *oomx_hold_for_inflight(struct oomx_event *ev,
 }
 
 /*
+ * oomx_decision's candidate: the scan's own record of the task the kernel
+ * is about to kill, when it kept one (oomx's best, or the classic best);
+ * else what the kernel scored, which was classic's (a task the scan let
+ * pass at the kernel's score), or the victim in flight it was handed.
+ */
+static void oomx_trace_decision(struct oomx_event *ev)
+{
+	const struct oomx_sel *sel = &ev->sel;
+	struct oomx_cand c;
+
+	if (!trace_oomx_decision_enabled())
+		return;
+	if (ev->dry_run && sel->have_best) {
+		c = sel->best;		/* what oomx would have killed */
+	} else if (sel->have_best && sel->best.pid == ev->chosen.pid) {
+		c = sel->best;
+	} else if (sel->have_best && sel->best_classic.pid == ev->chosen.pid) {
+		c = sel->best_classic;
+	} else {
+		c = ev->chosen;
+		if (c.points != LONG_MAX) {
+			c.classic = c.points;
+			c.mem = oomx_mem_from_classic(c.points, c.adj,
+						      sel->totalpages);
+		}
+	}
+	trace_oomx_decision(ev->seq, ev->memcg ? OOMX_TRIGGER_MEMCG :
+			    OOMX_TRIGGER_GLOBAL, &c, sel->policy,
+			    sel->nr_eligible, ev->redirected);
+}
+
+/*
  * kprobe on oom_kill_process(struct oom_control *oc, const char *message):
  * the kernel has chosen (oc->chosen, a reference it holds) and is about to
  * kill.  With oomx in charge that is oomx's choice; in dry_run the
@@ -371,5 +404,6 @@ int oomx_decision_pre(struct kprobe *kp, struct pt_regs *regs)
 	oomx_cand_identity(&ev->chosen, p);
 	ev->chosen.adj = READ_ONCE(p->signal->oom_score_adj);
 	ev->chosen.points = oc->chosen_points;
+	oomx_trace_decision(ev);
 	return 0;
 }

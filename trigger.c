@@ -32,6 +32,7 @@
 
 #include "compat.h"
 #include "oomx.h"
+#include "oomx_trace.h"
 
 /*
  * A few slots, so that an event can open while the previous one waits to
@@ -129,6 +130,9 @@ static void oomx_event_close(struct oomx_event *ev, bool progress,
 	ev->unfinished = unfinished;
 	ev->t_end_ns = oomx_now_ns();
 	ev->action = oomx_event_action(&f);
+	if (ev->action == OOMX_ACT_UNSCORED || ev->action == OOMX_ACT_ALLOCATING)
+		trace_oomx_fallback(ev->seq, ev->chosen.pid,
+				    OOMX_FALLBACK_SELECT, ev->action);
 	WRITE_ONCE(oomx_cur_event, NULL);
 	atomic64_set(&oomx_closed_seq, ev->seq);
 	atomic_set_release(&ev->state, OOMX_EV_CLOSED);
@@ -188,6 +192,9 @@ int oomx_oom_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 		      READ_ONCE(oomx_top_candidates));
 	/* The rules of the moment, for the whole scan (put at commit). */
 	oomx_rule_ctx_begin(&ev->rules);
+	trace_oomx_trigger(ev->seq, ev->memcg ? OOMX_TRIGGER_MEMCG :
+			   OOMX_TRIGGER_GLOBAL, 0, ev->pid, ev->memcg_id,
+			   (__force unsigned int)ev->gfp_mask, ev->order);
 	*(struct oomx_event **)ri->data = ev;
 	/* Publish a filled event: pairs with oomx_event_current(). */
 	smp_store_release(&oomx_cur_event, ev);

@@ -8,14 +8,16 @@
  *              oom_kill_process(): the choice the kernel now executes
  *   kill.c     the oom:mark_victim tracepoint: each victim of the kill
  *   reaper.c   the reaper kthread: the victim's memory back, early
- *   record.c   the decision record, counters, log lines, debugfs
+ *   record.c   the decision record, counters, log lines, debugfs,
+ *              and oomx's trace events (include/oomx_trace.h)
  *
  * Before any OOM, early.c acts on its own when reclaim_hooks.c's evidence
  * shows the machine thrashing: SIGTERM, then SIGKILL and reaper.c.
  *
  * Around them: oomx.c (module init/exit), params.c (parameters),
  * probes.c (the table of probe points), reclaim_hooks.c (reclaim
- * telemetry and memory stalls), policy.c (the pure policy and triggers).
+ * telemetry and memory stalls), policy.c (the pure policy and triggers),
+ * sysfs.c (/sys/kernel/oomx: counters and the last records).
  */
 #ifndef _OOMX_H
 #define _OOMX_H
@@ -461,6 +463,12 @@ void oomx_record_update(u64 seq, void (*fn)(struct oomx_record *r, void *arg),
 			void *arg);
 int oomx_records_init(void);
 void oomx_records_exit(void);
+const char *oomx_counter_name(enum oomx_counter c);
+ssize_t oomx_record_last(char *buf, size_t size, bool early);
+
+/* ---- the stable interface, /sys/kernel/oomx (sysfs.c) ---- */
+int oomx_sysfs_init(void);
+void oomx_sysfs_exit(void);
 
 /* ---- early intervention (early.c) ---- */
 int oomx_early_start(void);

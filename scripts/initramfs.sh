@@ -12,6 +12,8 @@ shift 2
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
+# mktemp's 0700 would become the guest's / and lock out every other user.
+chmod 755 "$root"
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/oomx/tests}
 cp "${OOMX_BUSYBOX:-/bin/busybox}" "$root/bin/busybox"
 cp "$here/guest-init.sh" "$root/init"

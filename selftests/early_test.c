@@ -132,6 +132,7 @@ static void scene_teardown(struct __test_metadata *_metadata,
 	hog_stop(&s->big);
 	hog_stop(&s->small);
 	reap_children();
+	oomx_trace_stop();
 	oomx_unload();
 	scene_rmdir();
 }
@@ -246,6 +247,41 @@ FIXTURE_TEARDOWN(plain)
 }
 
 /*
+ * The intervention of record @rec, step by step in oomx's trace events,
+ * all under its seq: the trigger and why, the choice, SIGTERM, the grace
+ * stage, then @outcome (and SIGKILL if that is "killed").
+ */
+static void expect_traced(struct __test_metadata *_metadata, const char *rec,
+			  pid_t victim, const char *outcome)
+{
+	const char *trace = oomx_trace_read();
+	char seq[32], pid[32], stage[64], reason[32];
+	const char *l;
+
+	snprintf(seq, sizeof(seq), "seq=%s", oomx_field(rec, "seq"));
+	snprintf(pid, sizeof(pid), "pid=%d", victim);
+	/* oomx_field()'s value is a static buffer: copy one side. */
+	snprintf(reason, sizeof(reason), "%s", oomx_field(rec, "reason"));
+	l = oomx_trace_line(trace, "oomx_trigger", seq, "kind=early");
+	EXPECT_STREQ(reason, oomx_field(l, "reason")) TH_LOG("trace:\n%s", trace);
+	l = oomx_trace_line(trace, "oomx_decision", seq, pid);
+	EXPECT_STREQ("early", oomx_field(l, "kind")) TH_LOG("trace:\n%s", trace);
+	EXPECT_GT(oomx_field_long(l, "mem_kb"), 0) TH_LOG("%s", l);
+	EXPECT_STRNE("", oomx_trace_line(trace, "oomx_kill", seq, "sig=15"))
+		TH_LOG("trace:\n%s", trace);
+	l = oomx_trace_line(trace, "oomx_early", seq, "stage=term");
+	EXPECT_TRUE(oomx_field_pid(l, "pid", victim)) TH_LOG("trace:\n%s", trace);
+	EXPECT_GE(oomx_field_long(l, "refault_kbps"), 1024) TH_LOG("%s", l);
+	snprintf(stage, sizeof(stage), "stage=%s", outcome);
+	l = oomx_trace_line(trace, "oomx_early", seq, stage);
+	EXPECT_GT(oomx_field_long(l, "after_ms"), 0) TH_LOG("trace:\n%s", trace);
+	l = oomx_trace_line(trace, "oomx_kill", seq, "sig=9");
+	/* SIGKILL only after the grace stage failed. */
+	EXPECT_EQ(!strcmp(outcome, "killed"), oomx_field_pid(l, "pid", victim))
+		TH_LOG("trace:\n%s", trace);
+}
+
+/*
  * Hogs: the big one (75 %) and a small one (25 %) of all but ROOM_MB of
  * what is available; then the reader.  The big one is the policy's
  * choice (the small one, where a rule prefers it); taking it ends the
@@ -288,6 +324,7 @@ TEST_F_TIMEOUT(early, thrash_takes_the_hog_only, 300)
 	if (variant->slow)
 		ASSERT_EQ(0, cg_join(SCENE_SLOW, dead->pid));
 	snapshot(s);
+	ASSERT_EQ(0, oomx_trace_start());
 	s->reader = reader_start(0, READER_MB, true, s->passes);
 	ASSERT_GT(s->reader, 0);
 
@@ -342,6 +379,10 @@ TEST_F_TIMEOUT(early, thrash_takes_the_hog_only, 300)
 	EXPECT_TRUE(dmesg_has(line));
 	snprintf(line, sizeof(line), "SIGTERM to process %d (", victim);
 	EXPECT_TRUE(dmesg_has(line)) TH_LOG("no '%s' in dmesg", line);
+	expect_traced(_metadata, rec, victim, variant->outcome);
+	/* The stable interface shows the same record, root only. */
+	EXPECT_EQ(oomx_field_long(rec, "seq"),
+		  oomx_field_long(oomx_sysfs_read("last_early"), "seq"));
 }
 
 /*
@@ -355,6 +396,7 @@ TEST_F_TIMEOUT(plain, full_but_healthy_untouched, 300)
 	struct early_scene *s = &self->s;
 	long hog = s->avail0 * 93 / 100, ticks0, worker_passes;
 	int status;
+
 
 	s->big = hog_start(SCENE_WORK, hog, 0, HOG_PLAIN);
 	ASSERT_GT(s->big.pid, 0);

@@ -6,6 +6,8 @@
  * load-time parameters refused in any order, enabled disarming every
  * hook, clean unload.
  */
+#include <dirent.h>
+
 #include "oomx_util.h"
 #include "kselftest_harness.h"
 
@@ -212,6 +214,73 @@ TEST_F(loaded, debugfs_files)
 	EXPECT_STREQ("", buf);
 	EXPECT_EQ(0, oomx_stat("early_terms"));
 	EXPECT_EQ(0, oomx_stat("early_kills"));
+}
+
+/* An unprivileged reader: 0 if @path opens, else its errno. */
+static int open_as_nobody(const char *path)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (!pid) {
+		int fd;
+
+		if (setgid(65534) || setuid(65534))
+			_exit(255);
+		fd = open(path, O_RDONLY);
+		_exit(fd < 0 ? errno : 0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/*
+ * /sys/kernel/oomx, the stable interface: one file per counter, each the
+ * value debugfs shows, readable by anyone; the records (pids and names of
+ * other users' processes) root only; gone with the module.
+ */
+TEST_F(loaded, sysfs_stats_and_permissions)
+{
+	static char stats[8192];
+	char path[256], *line, *save;
+	struct stat st;
+	int n = 0, files = 0;
+	DIR *d;
+
+	ASSERT_EQ(0, oomx_read_file(OOMX_DEBUGFS "stats", stats, sizeof(stats)));
+	for (line = strtok_r(stats, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *v = strchr(line, ' ');
+
+		ASSERT_NE(NULL, v);
+		*v++ = '\0';
+		snprintf(path, sizeof(path), OOMX_SYSFS "stats/%s", line);
+		EXPECT_EQ(strtol(v, NULL, 10), read_long(path)) TH_LOG("%s", path);
+		ASSERT_EQ(0, stat(path, &st)) TH_LOG("%s", path);
+		EXPECT_EQ(0444U, st.st_mode & 07777) TH_LOG("%s", path);
+		n++;
+	}
+	EXPECT_GT(n, 20);
+	d = opendir(OOMX_SYSFS "stats");
+	ASSERT_NE(NULL, d);
+	while (readdir(d))
+		files++;
+	closedir(d);
+	EXPECT_EQ(n + 2, files);	/* and . and .. */
+	EXPECT_STREQ("oomx", oomx_sysfs_read("selection"));
+	EXPECT_EQ(0, open_as_nobody(OOMX_SYSFS "stats/victims"));
+	EXPECT_EQ(0, open_as_nobody(OOMX_SYSFS "selection"));
+	EXPECT_EQ(EACCES, open_as_nobody(OOMX_SYSFS "last_decision"));
+	EXPECT_EQ(EACCES, open_as_nobody(OOMX_SYSFS "last_early"));
+	ASSERT_EQ(0, stat(OOMX_SYSFS "last_decision", &st));
+	EXPECT_EQ(0400U, st.st_mode & 07777);
+	/* No OOM yet: no record. */
+	EXPECT_STREQ("", oomx_sysfs_read("last_decision"));
+	EXPECT_STREQ("", oomx_sysfs_read("last_early"));
+	ASSERT_EQ(0, oomx_unload());
+	EXPECT_NE(0, access(OOMX_SYSFS "stats/victims", F_OK));
+	EXPECT_EQ(ENOENT, errno);
 }
 
 /*

@@ -80,6 +80,7 @@ FIXTURE_TEARDOWN(oom)
 		hog_stop(&self->h[i]);
 	hog_stop(&self->ballast);
 	reap_children();
+	oomx_trace_stop();
 	oomx_unload();
 	if (self->testmod)
 		unload_module("oomx_test");
@@ -568,6 +569,76 @@ TEST_F_TIMEOUT(oom, reaper_frees_stuck_victim_early, 300)
 	EXPECT_EQ(self->vm + 1, vmstat_oom_kill());
 }
 
+/*
+ * oomx's trace events follow one OOM from trigger to reap, all under the
+ * seq of its record: the trigger says what kind of OOM, the decision
+ * names the victim with its score's parts, the kill its SIGKILL (one
+ * victim, one kill event), the reap what came back.  The stable sysfs
+ * record is the one debugfs shows.
+ */
+TEST_F_TIMEOUT(oom, trace_events_follow_the_kill, 300)
+{
+	char seq[32], pid[32], comm[32];
+	const char *rec, *trace, *l, *p;
+	long reaped_kb, points;
+	int kills = 0;
+
+	ASSERT_EQ(0, oomx_trace_start());
+	start_stuck_hogs(_metadata, self);
+	force_oom(_metadata, self, 0);
+	rec = oomx_settled_decision(20000);
+	ASSERT_STREQ("reaped", oomx_field(rec, "reap")) TH_LOG("record: %s", rec);
+	ASSERT_TRUE(oomx_field_pid(rec, "victim", self->h[0].pid));
+	reaped_kb = oomx_field_long(rec, "reaped_kb");
+	snprintf(seq, sizeof(seq), "seq=%ld", oomx_field_long(rec, "seq"));
+	snprintf(pid, sizeof(pid), "pid=%d", self->h[0].pid);
+	/* victim=pid:comm:points:mem_kb:adj:uid */
+	p = strchr(oomx_field(rec, "victim"), ':');
+	ASSERT_NE(NULL, p);
+	snprintf(comm, sizeof(comm), "%.*s", (int)strcspn(p + 1, ":"), p + 1);
+	points = strtol(p + 2 + strlen(comm), NULL, 10);
+	EXPECT_EQ(oomx_field_long(rec, "seq"),
+		  oomx_field_long(oomx_sysfs_read("last_decision"), "seq"));
+	trace = oomx_trace_read();
+
+	l = oomx_trace_line(trace, "oomx_trigger", seq, NULL);
+	EXPECT_STREQ(variant->memcg ? "memcg" : "global", oomx_field(l, "kind"))
+		TH_LOG("trace:\n%s", trace);
+	EXPECT_STREQ("oom", oomx_field(l, "reason")) TH_LOG("%s", l);
+	EXPECT_EQ(variant->memcg, oomx_field_long(l, "memcg_id") > 0)
+		TH_LOG("%s", l);
+
+	l = oomx_trace_line(trace, "oomx_decision", seq, pid);
+	EXPECT_STREQ(comm, oomx_field(l, "comm")) TH_LOG("trace:\n%s", trace);
+	EXPECT_EQ(points, oomx_field_long(l, "points")) TH_LOG("%s", l);
+	EXPECT_EQ(points, oomx_field_long(l, "classic")) TH_LOG("%s", l);
+	EXPECT_GE(oomx_field_long(l, "mem_kb"), hog_mb(self, 0) * 1024 * 9 / 10)
+		TH_LOG("%s", l);
+	EXPECT_STREQ("classic", oomx_field(l, "policy")) TH_LOG("%s", l);
+	EXPECT_STREQ("none:-1", oomx_field(l, "rule")) TH_LOG("%s", l);
+	EXPECT_STREQ("0", oomx_field(l, "held")) TH_LOG("%s", l);
+
+	l = oomx_trace_line(trace, "oomx_kill", seq, pid);
+	EXPECT_STREQ("9", oomx_field(l, "sig")) TH_LOG("trace:\n%s", trace);
+	for (p = strstr(trace, " oomx_kill: "); p; p = strstr(p + 1, " oomx_kill: "))
+		kills++;
+	EXPECT_EQ(1, kills) TH_LOG("trace:\n%s", trace);
+
+	l = oomx_trace_line(trace, "oomx_reap", seq, pid);
+	EXPECT_STREQ("reaped", oomx_field(l, "result")) TH_LOG("trace:\n%s", trace);
+	EXPECT_EQ(reaped_kb, oomx_field_long(l, "reaped_kb")) TH_LOG("%s", l);
+	EXPECT_STREQ("", oomx_trace_line(trace, "oomx_fallback", seq, NULL));
+	/* The event as tracefs shows it, for the record of the run. */
+	for (l = trace; l && *l; l = p ? p + 1 : NULL) {
+		p = strchr(l, '\n');
+		if (*l != '#')
+			ksft_print_msg("%.*s\n", (int)(p ? p - l : (long)strlen(l)), l);
+	}
+	EXPECT_TRUE(wait_dead(self->h[0].pid, 20000));
+	EXPECT_TRUE(pid_alive(self->h[1].pid));
+	EXPECT_TRUE(pid_alive(self->h[2].pid));
+}
+
 /* Uses every bit of CPU it is allowed, so it is throttled when killed. */
 static void spin(void *arg)
 {
@@ -838,6 +909,7 @@ TEST_F_TIMEOUT(oom, mmu_notifier_victim_left_to_kernel, 300)
 {
 	static const int adj[3] = { 0, 0, 0 };
 	const char *rec;
+	char seq[32];
 
 	ASSERT_EQ(0, load_module(OOMX_TEST_KO, NULL));
 	self->testmod = true;
@@ -845,9 +917,15 @@ TEST_F_TIMEOUT(oom, mmu_notifier_victim_left_to_kernel, 300)
 	ASSERT_EQ(0, write_int("/sys/module/oomx_test/parameters/mmu_notifier_pid",
 			       self->h[0].pid));
 	ASSERT_EQ(0, cg_join(SCENE_SLOW, self->h[0].pid));
+	ASSERT_EQ(0, oomx_trace_start());
 	force_oom(_metadata, self, 0);
 	rec = oomx_settled_decision(10000);
 	EXPECT_STREQ("kernel", oomx_field(rec, "reap")) TH_LOG("record: %s", rec);
+	/* ... and says so in its trace events. */
+	snprintf(seq, sizeof(seq), "seq=%ld", oomx_field_long(rec, "seq"));
+	EXPECT_STREQ("kernel", oomx_field(oomx_trace_line(oomx_trace_read(),
+		"oomx_fallback", seq, "stage=reap"), "reason"))
+		TH_LOG("trace:\n%s", oomx_trace_read());
 	EXPECT_TRUE(oomx_field_pid(rec, "victim", self->h[0].pid));
 	/* Past the kernel's reaper's delay and retries: still one kill. */
 	oomx_sleep_ms(4000);

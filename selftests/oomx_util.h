@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/klog.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -35,6 +36,10 @@
 #define OOMX_TEST_KO	"/lib/oomx/oomx_test.ko"
 #define OOMX_PARAMS	"/sys/module/oomx/parameters/"
 #define OOMX_DEBUGFS	"/sys/kernel/debug/oomx/"
+#define OOMX_SYSFS	"/sys/kernel/oomx/"
+#define TRACEFS		"/sys/kernel/tracing"
+/* A tracefs instance of the tests' own: the global buffer stays as it is. */
+#define OOMX_TRACE	TRACEFS "/instances/oomx-t"
 #define MB		(1024UL * 1024UL)
 
 static inline long oomx_now_ms(void)
@@ -170,17 +175,25 @@ static inline int oomx_param_write(const char *name, const char *val)
 	return oomx_write_file(path, val);
 }
 
+/* The first line of @dir@name into @buf, without its newline ("" on error). */
+static inline const char *oomx_first_line(const char *dir, const char *name,
+					  char *buf, size_t len)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s%s", dir, name);
+	if (oomx_read_file(path, buf, len))
+		return "";
+	buf[strcspn(buf, "\n")] = '\0';
+	return buf;
+}
+
 /* The parameter's value without the trailing newline ("" on error). */
 static inline const char *oomx_param_read(const char *name)
 {
 	static char buf[256];
-	char path[256];
 
-	snprintf(path, sizeof(path), OOMX_PARAMS "%s", name);
-	if (oomx_read_file(path, buf, sizeof(buf)))
-		return "";
-	buf[strcspn(buf, "\n")] = '\0';
-	return buf;
+	return oomx_first_line(OOMX_PARAMS, name, buf, sizeof(buf));
 }
 
 /* "name value" (or "name: value") line of a file; -1 if absent. */
@@ -198,9 +211,13 @@ static inline long oomx_keyed(const char *path, const char *key)
 	return -1;
 }
 
+/* A counter, from the stable interface: /sys/kernel/oomx/stats/<key>. */
 static inline long oomx_stat(const char *key)
 {
-	return oomx_keyed(OOMX_DEBUGFS "stats", key);
+	char path[128];
+
+	snprintf(path, sizeof(path), OOMX_SYSFS "stats/%s", key);
+	return read_long(path);
 }
 
 static inline long vmstat_oom_kill(void)
@@ -261,6 +278,14 @@ static inline const char *oomx_last_decision(void)
 	return start ? start + 1 : buf;
 }
 
+/* The first line of /sys/kernel/oomx/<name> (a record: last_decision), or "". */
+static inline const char *oomx_sysfs_read(const char *name)
+{
+	static char buf[8192];
+
+	return oomx_first_line(OOMX_SYSFS, name, buf, sizeof(buf));
+}
+
 /* The value of key= in a decision line ("" if absent), in a static buffer. */
 static inline const char *oomx_field(const char *line, const char *key)
 {
@@ -296,6 +321,67 @@ static inline long oomx_field_long(const char *line, const char *key)
 static inline bool oomx_field_pid(const char *line, const char *key, pid_t pid)
 {
 	return oomx_field_long(line, key) == pid;
+}
+
+/*
+ * Record oomx's trace events (events/oomx/, every one) into a fresh
+ * tracefs instance, mounting tracefs if nobody has.  0 or -errno.
+ */
+static inline int oomx_trace_start(void)
+{
+	if (access(TRACEFS "/instances", F_OK) &&
+	    mount("tracefs", TRACEFS, "tracefs", 0, NULL))
+		return -errno;
+	rmdir(OOMX_TRACE);
+	if (mkdir(OOMX_TRACE, 0755))
+		return -errno;
+	return oomx_write_file(OOMX_TRACE "/events/oomx/enable", "1");
+}
+
+/* What the instance recorded, in a static buffer ("" if unreadable). */
+static inline const char *oomx_trace_read(void)
+{
+	static char buf[1 << 18];
+
+	return oomx_read_file(OOMX_TRACE "/trace", buf, sizeof(buf)) ? "" : buf;
+}
+
+static inline void oomx_trace_stop(void)
+{
+	oomx_write_file(OOMX_TRACE "/events/oomx/enable", "0");
+	rmdir(OOMX_TRACE);
+}
+
+/*
+ * The first line of @trace from event @event ("oomx_reap") whose fields
+ * include @a and, if given, @b ("seq=3"), in a static buffer, or "".
+ */
+static inline const char *oomx_trace_line(const char *trace, const char *event,
+					  const char *a, const char *b)
+{
+	static char line[1024];
+	char ev[64], fa[128], fb[128];
+	const char *p, *end;
+
+	snprintf(ev, sizeof(ev), " %s: ", event);
+	snprintf(fa, sizeof(fa), " %s ", a);
+	snprintf(fb, sizeof(fb), " %s ", b ? b : "");
+	for (p = trace; p && *p; p = end ? end + 1 : NULL) {
+		size_t n;
+
+		end = strchr(p, '\n');
+		n = end ? (size_t)(end - p) : strlen(p);
+		if (n + 2 >= sizeof(line))
+			continue;
+		/* Padded with blanks so that every field is " k=v ". */
+		line[0] = ' ';
+		memcpy(line + 1, p, n);
+		line[n + 1] = ' ';
+		line[n + 2] = '\0';
+		if (strstr(line, ev) && strstr(line, fa) && (!b || strstr(line, fb)))
+			return line;
+	}
+	return "";
 }
 
 /* The newest record once the reaper has settled it (or the timeout). */
