@@ -252,6 +252,21 @@ static inline bool file_has(const char *path, const char *needle)
 	return !oomx_read_file(path, buf, sizeof(buf)) && strstr(buf, needle);
 }
 
+/* Is @sym a symbol of the running kernel (or a module)? */
+static inline bool kernel_has_symbol(const char *sym)
+{
+	FILE *f = fopen("/proc/kallsyms", "r");
+	char line[512], name[256];
+	bool found = false;
+
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "%*s %*s %255s", name) == 1 &&
+			!strcmp(name, sym);
+	if (f)
+		fclose(f);
+	return found;
+}
+
 static inline bool dmesg_has(const char *needle)
 {
 	static char buf[1 << 20];
