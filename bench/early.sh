@@ -6,6 +6,10 @@
 # to 8 MiB/s; min/median/max over repeats and ratios of the medians.
 #   OOMX_BENCH_KERNEL=deb6.12|deb6.1 (default deb6.12)
 #   OOMX_BENCH_REPEAT=3, OOMX_BENCH_SCEN=plateau,slowleak,healthy,runaway
+#   OOMX_BENCH_PLOT=plateau: after the repeats, that scenario once more
+#     under each mode with a sampler beside it, drawn by bench/plot.sh
+#     into timeline-SCENARIO.png in the work directory (none: no picture;
+#     with OOMX_BENCH_REPEAT=0, the picture alone)
 # Scenarios (scripts/guest-early.sh):
 #   plateau   a leak grows at 50 MiB/s to 30 MiB short of MemAvailable and
 #             holds; a reader re-reads 80 MiB of the disk for 40 s
@@ -20,6 +24,19 @@ top=$(cd "$here/.." && pwd)
 . "$top/scripts/lib.sh"
 
 "$top/scripts/setup.sh"
+plot=${OOMX_BENCH_PLOT:-plateau}
+case $plot in
+none) plot= ;;
+plateau|slowleak|healthy|runaway) ;;
+*) die "OOMX_BENCH_PLOT=$plot is not a scenario or none" ;;
+esac
+# The plotter (setup.sh lists it too).
+if [ -n "$plot" ] && ! command -v gnuplot > /dev/null; then
+	log "apt-get install gnuplot-nox"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends gnuplot-nox >&2 ||
+		die "apt-get install gnuplot-nox failed"
+fi
 pick_kernel "${OOMX_BENCH_KERNEL:-deb6.12}"
 work=$(mktemp -d "${TMPDIR:-/tmp}/oomx-early.XXXXXX")
 rsync -a --exclude .git "$top/" "$work/src/"
@@ -44,10 +61,10 @@ cp "$eo/usr/bin/earlyoom" /lib/x86_64-linux-gnu/libc.so.6 \
 	"$top/scripts/guest-early.sh" "$work/pressure" "$work/earlyoom" \
 	"$work/libc.so.6" "$work/ld-linux-x86-64.so.2"
 log "early bench on $(basename "$image"), ${OOMX_BENCH_REPEAT:-3} repeats"
-OOMX_GUEST_MEM=512 OOMX_CMDLINE="oomx.repeat=${OOMX_BENCH_REPEAT:-3} oomx.scen=${OOMX_BENCH_SCEN:-plateau,slowleak,healthy,runaway}" \
+OOMX_GUEST_MEM=512 OOMX_CMDLINE="oomx.repeat=${OOMX_BENCH_REPEAT:-3} oomx.scen=${OOMX_BENCH_SCEN:-plateau,slowleak,healthy,runaway} oomx.plot=${plot:-none}" \
 	"$top/scripts/qemu-run.sh" "$image" "$work/initrd.gz" early "$work/guest" 5400 || rc=$?
 res="$work/guest/results.log"
-tr -d '\r' < "$res" | grep -vE '^(OOMX-GUEST|### )' > "$work/runs.txt"
+tr -d '\r' < "$res" | grep -vE '^(OOMX-GUEST|### |TIMELINE )' > "$work/runs.txt"
 grep -q BENCH-OK "$work/runs.txt" || die "the bench did not complete (logs in $work/guest)"
 
 # min/median/max per scenario, mode and measure; then oomx's medians
@@ -105,3 +122,7 @@ END {
 echo
 grep -E 'oomx: early:|earlyoom' "$work/runs.txt" | tail -n 6 || true
 log "runs: $work/runs.txt"
+if [ -n "$plot" ]; then
+	png=$("$here/plot.sh" "$res" "$work") || die "the timeline plot failed"
+	log "timeline: $png"
+fi
