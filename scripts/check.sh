@@ -59,20 +59,6 @@ decompress() {
 	esac
 }
 
-# apt-get install what of "$@" is not installed yet.
-apt_need() {
-	local p
-	local -a need=()
-
-	for p in "$@"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
-			need+=("$p")
-	done
-	[ ${#need[@]} -gt 0 ] || return 0
-	log "apt-get install ${need[*]}"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
-}
-
 c_files() { (cd "$top" && git ls-files '*.c' '*.h' 2>/dev/null || find . -name '*.[ch]' -not -path './selftests/*'); }
 
 case "${1:-all}" in
@@ -156,7 +142,7 @@ deb)
 	left=$(existing_oomx)
 	[ -z "$left" ] || die "oomx is installed on this machine, not touching it:
 $left"
-	apt_need debhelper dh-dkms dpkg-dev dkms rsync || die "cannot install build dependencies"
+	apt_install debhelper dh-dkms dpkg-dev dkms rsync
 	ver=$(make -s -C "$top" version) || die "no version in debian/changelog"
 	work=$(mktemp -d "${TMPDIR:-/tmp}/oomx-deb.XXXXXX")
 	installed=

@@ -17,6 +17,15 @@ echo "+memory +cpu" > /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null
 for m in /lib/oomx/kmods/*.ko; do
 	[ -f "$m" ] && insmod "$m"
 done
+# A virtio console (device id 3) loaded as a module gets its /dev/hvc0
+# from devtmpfs a moment after insmod returns: wait for it (5 s at most).
+if grep -qx 0x0003 /sys/bus/virtio/devices/*/device 2>/dev/null; then
+	i=0
+	while [ ! -c /dev/hvc0 ] && [ $i -lt 50 ]; do
+		usleep 100000
+		i=$((i + 1))
+	done
+fi
 # Kernel messages at every level reach the console log the host scans.
 echo 8 > /proc/sys/kernel/printk
 # Results: the second UART on x86, the virtio console on arm64 (virt

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # The guest kernel's modules the test guests need and Debian builds as
-# modules: the virtio PCI transport and disk driver.  Copies them, in the
+# modules: the virtio PCI transport, the disk driver and (arm64 6.1) the
+# virtio console that carries arm64 guests' results.  Copies them, in the
 # order they load, uncompressed (busybox insmod reads plain .ko), into
 # OUT_DIR/kmods.  A kernel that has them built in needs none.
 #   guest-kmods.sh KERNEL_IMAGE OUT_DIR
@@ -14,7 +15,8 @@ moddir=$(ls -d "$root"/lib/modules/*/kernel 2>/dev/null | head -n1 || true)
 [ -n "$moddir" ] || exit 0
 n=10
 for m in virtio/virtio_ring virtio/virtio virtio/virtio_pci_legacy_dev \
-	 virtio/virtio_pci_modern_dev virtio/virtio_pci block/virtio_blk; do
+	 virtio/virtio_pci_modern_dev virtio/virtio_pci block/virtio_blk \
+	 char/virtio_console; do
 	f=$(ls "$moddir/drivers/$m.ko" "$moddir/drivers/$m.ko.xz" 2>/dev/null | head -n1 || true)
 	[ -n "$f" ] || continue
 	dst="$out/kmods/$n-$(basename "$m").ko"

@@ -28,3 +28,18 @@ find_ksrc() {
 	fi
 	ksrc=${ksrc%/}
 }
+
+# apt-get install what of "$@" is not installed yet.
+apt_install() {
+	local p
+	local -a need=()
+
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+			need+=("$p")
+	done
+	[ ${#need[@]} -gt 0 ] || return 0
+	log "apt-get install ${need[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >&2 ||
+		die "apt-get install ${need[*]} failed"
+}
