@@ -766,4 +766,46 @@ static inline int oom_trigger_until_dead(const char *cg, size_t mb,
 				timeout_ms);
 }
 
+/* @pid's state letter in /proc/PID/stat ('R', 'S', 'D', 'T', 't'...), or 0. */
+static inline char proc_state(pid_t pid)
+{
+	char path[64], buf[512], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (oomx_read_file(path, buf, sizeof(buf)))
+		return 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/* Until @pid is in state @state, or the timeout; whether it got there. */
+static inline bool wait_state(pid_t pid, char state, long timeout_ms)
+{
+	long deadline = oomx_now_ms() + timeout_ms;
+
+	while (proc_state(pid) != state && oomx_now_ms() < deadline)
+		oomx_sleep_ms(20);
+	return proc_state(pid) == state;
+}
+
+/* A "Key: N kB" line of /proc/PID/@file ("status", "smaps_rollup"), or -1. */
+static inline long proc_kb(pid_t pid, const char *file, const char *key)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
+	return oomx_keyed(path, key);
+}
+
+/* Until the "@key N" line of @path reads @want, or the timeout. */
+static inline bool wait_keyed(const char *path, const char *key, long want,
+			      long timeout_ms)
+{
+	long deadline = oomx_now_ms() + timeout_ms;
+
+	while (oomx_keyed(path, key) != want && oomx_now_ms() < deadline)
+		oomx_sleep_ms(20);
+	return oomx_keyed(path, key) == want;
+}
+
 #endif /* OOMX_UTIL_H */
