@@ -41,22 +41,23 @@
 #include <unistd.h>
 
 #define MB	(1024UL * 1024)
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define NS	1000000000LL
 
 struct probe {
-	int64_t leak_t0_ns;	/* leak: CLOCK_MONOTONIC at its start */
-	int64_t leak_pid;
-	int64_t due_ns;		/* canary: end of the current sleep, 0 awake */
-	int64_t last_ns;	/* canary: lateness of the last wake-up */
-	int64_t max_ns;		/* canary: worst since the sampler took it, -1 */
-	int64_t canary_on;	/* canary: running */
-	int64_t bytes;		/* reader: read so far */
+	long long leak_t0_ns;	/* leak: CLOCK_MONOTONIC at its start */
+	long long leak_pid;
+	long long due_ns;		/* canary: end of the current sleep, 0 awake */
+	long long last_ns;	/* canary: lateness of the last wake-up */
+	long long max_ns;		/* canary: worst since the sampler took it, -1 */
+	long long canary_on;	/* canary: running */
+	long long bytes;		/* reader: read so far */
 };
 
 #define LD(f)		__atomic_load_n(&(f), __ATOMIC_RELAXED)
 #define ST(f, v)	__atomic_store_n(&(f), (v), __ATOMIC_RELAXED)
 
-static int64_t now_ns(void)
+static long long now_ns(void)
 {
 	struct timespec ts;
 
@@ -105,7 +106,7 @@ static int leak(unsigned long mb, double rate, struct probe *pr)
 	unsigned long i, off;
 
 	if (pr) {
-		ST(pr->leak_t0_ns, (int64_t)(t0 * NS));
+		ST(pr->leak_t0_ns, (long long)(t0 * NS));
 		ST(pr->leak_pid, getpid());
 	}
 	if (p == MAP_FAILED)
@@ -176,13 +177,13 @@ static int canary(long period_ms, double secs, struct probe *pr)
 		double t = now_s(), late;
 
 		if (pr)
-			ST(pr->due_ns, (int64_t)(t * NS) + period_ms * 1000000);
+			ST(pr->due_ns, (long long)(t * NS) + period_ms * 1000000);
 		sleep_s(period_ms / 1000.0);
 		late = now_s() - t - period_ms / 1000.0;
 		if (late > worst)
 			worst = late;
 		if (pr) {
-			int64_t l = late * NS, cur = LD(pr->max_ns);
+			long long l = late * NS, cur = LD(pr->max_ns);
 
 			ST(pr->due_ns, 0);
 			ST(pr->last_ns, l);
@@ -201,13 +202,13 @@ static int canary(long period_ms, double secs, struct probe *pr)
 /* The timeline sampler. */
 
 struct sample {
-	int64_t t_ns;
+	long long t_ns;
 	long avail_mb;
 	float some_pct, full_pct, canary_ms, reader_mb, rss_mb;
 };
 
 struct event {
-	int64_t t_ns;		/* CLOCK_MONOTONIC, or printk time if kmsg */
+	long long t_ns;		/* CLOCK_MONOTONIC, or printk time if kmsg */
 	int kmsg;
 	char text[232];
 };
@@ -219,11 +220,11 @@ static struct sample samples[MAX_SAMPLES];
 static struct event events[MAX_EVENTS];
 static int nsamples, nevents;
 /* kmsg sync lines: printk time and CLOCK_MONOTONIC at their write */
-static int64_t sync_k[2], sync_m[2];
+static long long sync_k[2], sync_m[2];
 static int nsync;
 
 /* PREFIX and S, cut to what fits */
-static void add_event(int64_t t_ns, int kmsg, const char *prefix,
+static void add_event(long long t_ns, int kmsg, const char *prefix,
 		      const char *s)
 {
 	struct event *e = &events[nevents];
@@ -234,8 +235,7 @@ static void add_event(int64_t t_ns, int kmsg, const char *prefix,
 	e->t_ns = t_ns;
 	e->kmsg = kmsg;
 	memcpy(e->text, prefix, n);
-	strncpy(e->text + n, s, sizeof(e->text) - n - 1);
-	e->text[sizeof(e->text) - 1] = 0;
+	snprintf(e->text + n, sizeof(e->text) - n, "%s", s);
 	nevents++;
 }
 
@@ -247,7 +247,7 @@ static int wanted(const char *msg)
 	};
 	unsigned int i;
 
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(keys); i++)
 		if (strstr(msg, keys[i]))
 			return 1;
 	return 0;
@@ -270,7 +270,8 @@ static void drain_kmsg(int fd)
 		semi = strchr(buf, ';');
 		if (!semi || sscanf(buf, "%*u,%*u,%llu", &ts) != 1)
 			continue;
-		if ((nl = strchr(semi + 1, '\n')))
+		nl = strchr(semi + 1, '\n');
+		if (nl)
 			*nl = 0;
 		if (!strncmp(semi + 1, "oomx-timeline: sync ", 20)) {
 			int i = atoi(semi + 21);
@@ -288,7 +289,7 @@ static void kmsg_sync(int rfd)
 {
 	int fd = open("/dev/kmsg", O_WRONLY);
 	char line[64];
-	int64_t a, b;
+	long long a, b;
 	int len;
 
 	if (fd < 0 || nsync == 2)
@@ -306,12 +307,12 @@ static void kmsg_sync(int rfd)
 }
 
 /* printk time to CLOCK_MONOTONIC, along the line through the two syncs */
-static int64_t kmsg_to_mono(int64_t k)
+static long long kmsg_to_mono(long long k)
 {
 	int ok0 = nsync > 0 && sync_k[0], ok1 = nsync > 1 && sync_k[1];
 
 	if (ok0 && ok1 && sync_k[1] > sync_k[0])
-		return sync_m[0] + (int64_t)((double)(k - sync_k[0]) *
+		return sync_m[0] + (long long)((double)(k - sync_k[0]) *
 			(sync_m[1] - sync_m[0]) / (sync_k[1] - sync_k[0]));
 	if (ok0)
 		return k - sync_k[0] + sync_m[0];
@@ -344,14 +345,18 @@ static void read_psi(int fd, long long *some, long long *full)
 
 	if (read_at0(fd, buf, sizeof(buf)) <= 0)
 		return;
-	if ((s = strstr(buf, "some")) && (s = strstr(s, "total=")))
+	s = strstr(buf, "some");
+	s = s ? strstr(s, "total=") : NULL;
+	if (s)
 		*some = atoll(s + 6);
-	if ((s = strstr(buf, "full")) && (s = strstr(s, "total=")))
+	s = strstr(buf, "full");
+	s = s ? strstr(s, "total=") : NULL;
+	if (s)
 		*full = atoll(s + 6);
 }
 
 /* New complete lines of LOG since the last call. */
-static void tail_log(int fd, int64_t t)
+static void tail_log(int fd, long long t)
 {
 	static char buf[4096];
 	static size_t len;
@@ -418,7 +423,7 @@ static int timeline(const char *probe_path, const char *log)
 	struct probe *pr = probe_map(probe_path);
 	int kfd, mfd, pfd, lfd = -1, fd, i, gone = 0;
 	long long some = 0, full = 0, some0, full0;
-	int64_t start = now_ns(), next, prev, t0, tick = NS / 10;
+	long long start = now_ns(), next, prev, t0, tick = NS / 10;
 	struct sigaction sa = { .sa_handler = on_term };	/* no restart */
 	struct timespec ts;
 	char buf[4096], *s;
@@ -438,14 +443,16 @@ static int timeline(const char *probe_path, const char *log)
 	kmsg_sync(kfd);
 	mfd = open("/proc/meminfo", O_RDONLY);
 	pfd = open("/proc/pressure/memory", O_RDONLY);
-	if (log && (lfd = open(log, O_RDONLY)) >= 0)
+	if (log)
+		lfd = open(log, O_RDONLY);
+	if (lfd >= 0)
 		lseek(lfd, 0, SEEK_END);
 	read_psi(pfd, &some, &full);
 	prev = now_ns();
 	next = prev + tick;
 	while (!stopped() && nsamples < MAX_SAMPLES) {
 		struct sample *sm = &samples[nsamples];
-		int64_t t, m, due;
+		long long t, m, due;
 		long pid;
 
 		ts.tv_sec = next / NS;
@@ -456,8 +463,9 @@ static int timeline(const char *probe_path, const char *log)
 		t = now_ns();
 		sm->t_ns = t;
 		sm->avail_mb = -1;
-		if (read_at0(mfd, buf, sizeof(buf)) > 0 &&
-		    (s = strstr(buf, "MemAvailable:")))
+		s = read_at0(mfd, buf, sizeof(buf)) > 0 ?
+		    strstr(buf, "MemAvailable:") : NULL;
+		if (s)
 			sm->avail_mb = atol(s + 13) / 1024;
 		some0 = some;
 		full0 = full;
@@ -469,9 +477,11 @@ static int timeline(const char *probe_path, const char *log)
 			sm->some_pct = 100;
 		if (sm->full_pct > 100)
 			sm->full_pct = 100;
-		/* the canary: its worst wake-up of the tick, or how late it
+		/*
+		 * the canary: its worst wake-up of the tick, or how late it
 		 * is right now if that is worse; the last one if neither;
-		 * none before it starts or after it ends */
+		 * none before it starts or after it ends
+		 */
 		m = __atomic_exchange_n(&pr->max_ns, -1, __ATOMIC_RELAXED);
 		due = LD(pr->due_ns);
 		if (due && t - due > m)
