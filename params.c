@@ -265,7 +265,7 @@ struct oomx_rules_ref *oomx_rules_get(void)
 void oomx_rules_put(struct oomx_rules_ref *rr)
 {
 	if (rr && refcount_dec_and_test(&rr->ref))
-		kfree_rcu(rr, rcu);
+		kvfree_rcu(rr, rcu);
 }
 
 static void oomx_rules_publish(struct oomx_rules_ref *rr)
@@ -293,7 +293,12 @@ static int oomx_set_rules(const char *val, const struct kernel_param *kp)
 	size_t badlen;
 	int ret = 0;
 
-	rr = kzalloc(sizeof(*rr), GFP_KERNEL);
+	/*
+	 * About 10 kB: from vmalloc if no order-2 page is free at once, as
+	 * a rule write under memory pressure must not OOM-kill for it (seen
+	 * in the parameter fuzz).
+	 */
+	rr = kvzalloc(sizeof(*rr), GFP_KERNEL);
 	if (!rr)
 		return -ENOMEM;
 	mutex_lock(&oomx_rules_lock);
@@ -325,7 +330,7 @@ static int oomx_set_rules(const char *val, const struct kernel_param *kp)
 	rr = NULL;
 out:
 	mutex_unlock(&oomx_rules_lock);
-	kfree(rr);
+	kvfree(rr);
 	return ret;
 }
 

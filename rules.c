@@ -90,7 +90,8 @@ static int oomx_selector_parse(const char *tok, size_t len,
 
 /**
  * oomx_rule_set_parse - a comma-separated selector list into @out
- * @s: the list as written (a trailing newline is ignored; empty clears)
+ * @s: the list as written: one line (a trailing newline and blanks are
+ *	ignored, text on a second line is refused); empty clears
  * @out: the list; on failure a partial one, for the caller to discard
  * @bad: on -EINVAL, where the offending token starts
  * @badlen: ... and its length
@@ -103,9 +104,21 @@ int oomx_rule_set_parse(const char *s, struct oomx_rule_set *out,
 			const char **bad, size_t *badlen)
 {
 	struct oomx_rule_set *rs = out;
-	size_t n = strcspn(s, "\n"), i = 0;
+	size_t n = strcspn(s, "\n"), i = 0, j;
 
 	rs->nr = 0;
+	/*
+	 * One line: what echo adds (a newline) and blanks go, but more text
+	 * after a newline is refused, not dropped: "comm:a\ncomm:b" is not
+	 * the list comm:a.
+	 */
+	for (j = n; s[j]; j++) {
+		if (!isspace(s[j])) {
+			*bad = s + j;
+			*badlen = strcspn(s + j, "\n");
+			return -EINVAL;
+		}
+	}
 	while (n && isspace(s[n - 1]))
 		n--;
 	while (i < n) {

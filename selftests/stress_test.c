@@ -1443,8 +1443,12 @@ static void fuzz_one(struct __test_metadata *_metadata, struct fuzz *fz, int k)
 			fuzz_fail(_metadata, fz, p, &v, n, err, "read back other than expected");
 		if (v.keep && strcmp(fz->now[k], fz->cur[k]))
 			fuzz_fail(_metadata, fz, p, &v, n, err, "an empty write changed it");
-		if (p->type == P_RULES && more_after_newline(v.buf, want_n))
+		/* A rule list is one line: "comm:a\ncomm:b" is not comm:a. */
+		if (p->type == P_RULES && more_after_newline(v.buf, want_n)) {
 			p->first_line_only++;
+			fuzz_fail(_metadata, fz, p, &v, n, err,
+				  "text after a newline accepted");
+		}
 		/* What it reads back is a value, and the same one again. */
 		n2 = param_put(p->name, fz->now[k], strlen(fz->now[k]), &err2);
 		param_get(p->name, fz->back);
