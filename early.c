@@ -461,9 +461,24 @@ static bool oomx_early_follow(enum oomx_early_verdict verdict, u64 now)
 		 * the mm gone, exit_mmap() under way: seconds for a large one
 		 * on a slow CPU): the grace is honoured, wait for it.
 		 */
-		if (oomx_mm_exit_unfinished(mm) &&
-		    now < oomx_w.t_term_ns + OOMX_EARLY_GIVE_UP_NS)
-			return true;
+		if (oomx_mm_exit_unfinished(mm)) {
+			if (now < oomx_w.t_term_ns + OOMX_EARLY_GIVE_UP_NS)
+				return true;
+			/*
+			 * Still freeing at the give-up: it did exit on
+			 * SIGTERM, and no SIGKILL would hurry its exit_mmap().
+			 * Not "spared" (seen on a crawling arm64 guest, 30 s
+			 * for 300 MB).
+			 */
+			pr_info("early: process %d (%s) exited on SIGTERM; its memory is still coming back %llu ms later\n",
+				oomx_w.info.victim.pid,
+				oomx_w.info.victim.comm,
+				div_u64(now - oomx_w.t_term_ns, NSEC_PER_MSEC));
+			oomx_count(OOMX_C_EARLY_TERM_EXITED, 1);
+			oomx_early_outcome(OOMX_EO_TERM_EXITED, now);
+			oomx_early_release();
+			return false;
+		}
 		if (verdict == OOMX_EARLY_CALM) {
 			pr_info("early: pressure gone %u ms after SIGTERM; process %d (%s) spared\n",
 				READ_ONCE(oomx_term_grace_ms),
