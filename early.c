@@ -76,7 +76,6 @@ static struct {
 	struct mm_struct *mm;		/* mmgrab() */
 	struct oomx_early_info info;	/* what its record says */
 	u64 t_term_ns;
-	long oom_events_at_term;
 } oomx_w;
 
 /*
@@ -390,12 +389,6 @@ static void oomx_early_outcome(enum oomx_early_outcome o, u64 now)
 				 now - oomx_w.info.t_ns);
 }
 
-static long oomx_oom_events(void)
-{
-	return atomic_long_read(&oomx_counters[OOMX_C_EVENTS_GLOBAL]) +
-	       atomic_long_read(&oomx_counters[OOMX_C_EVENTS_MEMCG]);
-}
-
 static void oomx_early_kill(u64 now)
 {
 	struct task_struct *v = oomx_w.task;
@@ -444,8 +437,18 @@ static bool oomx_early_follow(enum oomx_early_verdict verdict, u64 now)
 			oomx_early_release();
 			return false;
 		}
-		/* An OOM came first: the kernel's kill (oomx's choice) rules. */
-		if (oomx_oom_events() != oomx_w.oom_events_at_term) {
+		/*
+		 * An OOM kill took it (the kernel's kill, handed it by oomx's
+		 * hold): that kill rules.  Only its marking says so, never an
+		 * OOM event by itself: one may be open and not have chosen
+		 * yet, and dropping the hold then let the kernel kill a
+		 * bystander while this victim was still freeing (seen on
+		 * arm64, a memcg OOM churning beside a global one).
+		 * signal->oom_mm is set by mark_oom_victim() and never
+		 * cleared while the signal struct lives (our task reference
+		 * keeps it).
+		 */
+		if (READ_ONCE(oomx_w.task->signal->oom_mm)) {
 			pr_info("early: an OOM kill came first; oomx stands down for process %d (%s)\n",
 				oomx_w.info.victim.pid,
 				oomx_w.info.victim.comm);
@@ -489,6 +492,9 @@ static bool oomx_early_follow(enum oomx_early_verdict verdict, u64 now)
 			oomx_early_release();
 			return false;
 		}
+		/* Never a SIGKILL racing an OOM under way: see what it does. */
+		if (oomx_oom_open())
+			return true;
 		oomx_early_kill(now);
 		return true;
 	case OOMX_ES_KILLED:
@@ -610,7 +616,6 @@ static void __oomx_early_act(enum oomx_early_verdict verdict,
 		info->victim.pid, info->victim.comm,
 		info->victim.mem_kb, info->victim.adj,
 		oomx_policy_name(sel->policy), rule);
-	oomx_w.oom_events_at_term = oomx_oom_events();
 	if (!grace) {
 		oomx_early_kill(now);
 		return;
