@@ -404,8 +404,15 @@ static void grow_idle(void *arg)
  */
 TEST_F_TIMEOUT(oom, growth_takes_the_grower, 300)
 {
+	/*
+	 * The grower ends at nine tenths of the steady hog: its gain over
+	 * the last 5 s must outweigh that last tenth.  At three quarters a
+	 * starved debug guest (five guests on two cores) ramped too slowly
+	 * for the window to hold a quarter of the steady hog, and the
+	 * steady one rightly died.
+	 */
 	long start_mb = hog_mb(self, 2) / 2;
-	long grow_mb = hog_mb(self, 0) * 3 / 4 - start_mb;
+	long grow_mb = hog_mb(self, 0) * 9 / 10 - start_mb;
 	struct hog_opts o = { .idle = grow_idle, .arg = (void *)grow_mb };
 	const char *rec;
 	long t0, ballast_mb;
@@ -431,7 +438,7 @@ TEST_F_TIMEOUT(oom, growth_takes_the_grower, 300)
 	oomx_sleep_ms(7000);
 	self->h[1] = hog_start_opts(SCENE_WORK, start_mb, 0, HOG_PLAIN, &o);
 	ASSERT_GT(self->h[1].pid, 0);
-	/* Grown to three quarters of hog 0, and sampled meanwhile. */
+	/* Grown to nine tenths of hog 0, and sampled meanwhile. */
 	t0 = oomx_now_ms();
 	while (proc_rss_kb(self->h[1].pid) < (start_mb + grow_mb - 4) * 1024 &&
 	       oomx_now_ms() < t0 + 30000)
@@ -446,7 +453,9 @@ TEST_F_TIMEOUT(oom, growth_takes_the_grower, 300)
 	expect_only(_metadata, self, variant, 1, "kill");
 	rec = oomx_last_decision();
 	EXPECT_STREQ("growth", oomx_field(rec, "policy")) TH_LOG("%s", rec);
-	EXPECT_GT(oomx_field_long(rec, "growth_kb"), grow_mb * 1024 / 2)
+	/* What it gained in the window is what put it first. */
+	EXPECT_GT(oomx_field_long(rec, "growth_kb"),
+		  (hog_mb(self, 0) - start_mb - grow_mb) * 1024)
 		TH_LOG("%s", rec);
 	ksft_print_msg("record: %s\n", rec);
 }
