@@ -418,6 +418,17 @@ static void oomx_early_kill(u64 now)
 	oomx_reaper_kick();
 }
 
+/* The victim heeded SIGTERM: counted, recorded, released. */
+static void oomx_early_term_exited(u64 now, const char *more)
+{
+	pr_info("early: process %d (%s) exited %llu ms after SIGTERM%s\n",
+		oomx_w.info.victim.pid, oomx_w.info.victim.comm,
+		div_u64(now - oomx_w.t_term_ns, NSEC_PER_MSEC), more);
+	oomx_count(OOMX_C_EARLY_TERM_EXITED, 1);
+	oomx_early_outcome(OOMX_EO_TERM_EXITED, now);
+	oomx_early_release();
+}
+
 /* The victim in flight, each tick.  Returns true while there is one. */
 static bool oomx_early_follow(enum oomx_early_verdict verdict, u64 now)
 {
@@ -428,13 +439,7 @@ static bool oomx_early_follow(enum oomx_early_verdict verdict, u64 now)
 		return false;
 	case OOMX_ES_GRACE:
 		if (oomx_early_memory_back(mm)) {
-			pr_info("early: process %d (%s) exited %llu ms after SIGTERM\n",
-				oomx_w.info.victim.pid,
-				oomx_w.info.victim.comm,
-				div_u64(now - oomx_w.t_term_ns, NSEC_PER_MSEC));
-			oomx_count(OOMX_C_EARLY_TERM_EXITED, 1);
-			oomx_early_outcome(OOMX_EO_TERM_EXITED, now);
-			oomx_early_release();
+			oomx_early_term_exited(now, "");
 			return false;
 		}
 		/*
@@ -473,13 +478,8 @@ static bool oomx_early_follow(enum oomx_early_verdict verdict, u64 now)
 			 * Not "spared" (seen on a crawling arm64 guest, 30 s
 			 * for 300 MB).
 			 */
-			pr_info("early: process %d (%s) exited on SIGTERM; its memory is still coming back %llu ms later\n",
-				oomx_w.info.victim.pid,
-				oomx_w.info.victim.comm,
-				div_u64(now - oomx_w.t_term_ns, NSEC_PER_MSEC));
-			oomx_count(OOMX_C_EARLY_TERM_EXITED, 1);
-			oomx_early_outcome(OOMX_EO_TERM_EXITED, now);
-			oomx_early_release();
+			oomx_early_term_exited(now,
+					       "; its memory is still coming back");
 			return false;
 		}
 		if (verdict == OOMX_EARLY_CALM) {
