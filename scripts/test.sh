@@ -227,6 +227,68 @@ for t in "${guests[@]}"; do
 done
 phase_end
 
+# The kernel's last resorts at a global OOM, with oomx as without it: a
+# guest that ends in the expected panic (guest-lastresort.sh), judged
+# here on its console: that panic, after no kill, warning or report.
+run_lastresort() { # name image what with
+	local dir="$results/lastresort-$1-$3-$4" want splat
+	mkdir -p "$dir/mods"
+	cp "$OOMX_CACHE/build/$1/oomx.ko" "$dir/mods/"
+	"$here/guest-kmods.sh" "$2" "$dir/mods"
+	"$here/initramfs.sh" "$dir/initrd.gz" "$dir/mods" \
+		"$here/guest-lastresort.sh" "$top/selftests/hog" > /dev/null
+	OOMX_CMDLINE="oomx.lastresort=$3 oomx.with=$4" "$here/qemu-run.sh" \
+		"$2" "$dir/initrd.gz" lastresort "$dir" 300 > "$dir/judge.log" 2>&1
+	case $3 in
+	panic_on_oom) want="Kernel panic - not syncing: Out of memory: system-wide panic_on_oom is enabled" ;;
+	deadlock) want="Kernel panic - not syncing: System is deadlocked on memory" ;;
+	esac
+	splat=$(grep -E 'WARNING:|BUG:|Oops|Kernel panic|general protection|KASAN:|lockdep|soft lockup|Killed process|oomx: early: killed' \
+		"$dir/console.log" | grep -vF -e "$want" -e "end Kernel panic")
+	{
+		if tr -d '\r' < "$dir/results.log" | grep -q "^lastresort: armed ($3, $4)" &&
+		   { [ "$4" = stock ] || tr -d '\r' < "$dir/results.log" |
+			grep -qx "lastresort: oomx loaded, selection oomx"; } &&
+		   grep -qF "$want" "$dir/console.log" &&
+		   { [ "$3" != deadlock ] ||
+			grep -q "Out of memory and no killable processes" "$dir/console.log"; } &&
+		   [ -z "$splat" ]; then
+			echo "ok - guest $1, $4: a global OOM with $3 ends as in the stock kernel (${want#Kernel panic - not syncing: })"
+		else
+			echo "not ok - guest $1, $4: a global OOM with $3 ends as in the stock kernel (${want#Kernel panic - not syncing: })"
+			tr -d '\r' < "$dir/results.log" | sed 's/^/#   results: /'
+			grep -E -m 8 'panic|Out of memory|Killed' "$dir/console.log" | sed 's/^/#   console: /'
+			[ -z "$splat" ] || echo "$splat" | head -n 8 | sed 's/^/#   unexpected: /'
+		fi
+	} > "$dir/tap"
+}
+phase_start last-resort
+lr=()
+for t in "${targets[@]:0:2}"; do
+	set -- $t
+	for what in panic_on_oom deadlock; do
+		for with in stock oomx; do
+			while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do
+				wait -n
+			done
+			run_lastresort "$1" "$3" "$what" "$with" &
+			lr+=("$results/lastresort-$1-$what-$with/tap")
+		done
+	done
+done
+wait
+for f in "${lr[@]}"; do
+	while read -r line; do
+		case "$line" in
+		"ok - "*) ok "${line#ok - }" ;;
+		"not ok - "*) notok "${line#not ok - }" ;;
+		*) echo "$line" ;;
+		esac
+	done < "$f"
+	[ -s "$f" ] || notok "last resort: no verdict in $f"
+done
+phase_end
+
 # The module DKMS built from the .deb, loaded where debugfs is off: it
 # must load, serve /sys/kernel/oomx and unload (guest-nodebugfs.sh's TAP).
 phase_start dkms-guests

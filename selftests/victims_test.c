@@ -882,4 +882,125 @@ TEST_F_TIMEOUT(victims, unfreeable_pipes_no_more_kills_than_stock, 300)
 	unfree_compare(_metadata, self, variant, UNFREE_PIPES);
 }
 
+/*
+ * A memory cgroup OOM with nothing killable in it (its one process at
+ * -1000): the kernel kills nobody, says "Out of memory and no killable
+ * processes...", the charge fails and the fault is retried, over and
+ * over, until the process is killed from outside.  oomx must leave it at
+ * that: no kill in the cgroup or out of it, its record saying no victim.
+ * (The global case panics, "System is deadlocked on memory": test.sh's
+ * last-resort guests show it stands with oomx loaded.)
+ */
+#define NOKILL_CG	SCENE_CG "/nokill"
+#define NOKILL_MSG	"Out of memory and no killable processes"
+
+FIXTURE(nokill) {
+	pid_t pid;
+};
+
+FIXTURE_SETUP(nokill)
+{
+	self->pid = -1;
+	ASSERT_EQ(0, set_oom_score_adj(0, -1000));
+	if (oomx_loaded())
+		ASSERT_EQ(0, oomx_unload());
+	scene_rmdir();
+	rmdir(NOKILL_CG);
+	ASSERT_EQ(0, mkdir(SCENE_CG, 0755));
+	ASSERT_EQ(0, oomx_write_file(SCENE_CG "/cgroup.subtree_control", "+memory"));
+	ASSERT_EQ(0, mkdir(NOKILL_CG, 0755));
+	ASSERT_EQ(0, write_int(NOKILL_CG "/memory.max", 16 * MB));
+	oomx_write_file(NOKILL_CG "/memory.swap.max", "0");
+}
+
+FIXTURE_TEARDOWN(nokill)
+{
+	stop_pid(&self->pid);
+	rmdir(NOKILL_CG);
+	scene_rmdir();
+	oomx_unload();
+}
+
+/* The kernel's log lines holding @needle. */
+static long dmesg_count(const char *needle)
+{
+	static char buf[1 << 20];
+	int n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, sizeof(buf) - 1);
+	long count = 0;
+	char *p;
+
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	for (p = strstr(buf, needle); p; p = strstr(p + 1, needle))
+		count++;
+	return count;
+}
+
+/* One round, stock or with oomx; whether the allocator was still at it. */
+static bool nokill_round(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(nokill) *self, bool with_oomx)
+{
+	long vm = vmstat_oom_kill(), ooms = cg_events(NOKILL_CG, "oom"), t0;
+	bool alive;
+
+	/* Each OOM dumps its header: count in a log cleared for the round. */
+	ASSERT_EQ(0, klogctl(5 /* SYSLOG_ACTION_CLEAR */, NULL, 0));
+	if (with_oomx)
+		EXPECT_EQ(0, oomx_load(OOM_PARAMS));
+	self->pid = fork();
+	if (self->pid == 0) {
+		char *p;
+
+		if (cg_join(NOKILL_CG, 0))
+			_exit(2);
+		p = mmap(NULL, 32 * MB, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			_exit(3);
+		touch_mem(p, 32 * MB);
+		_exit(0);
+	}
+	ASSERT_GT(self->pid, 0) TH_LOG("fork");
+	/* Three of its OOMs, each finding nothing to kill. */
+	t0 = oomx_now_ms();
+	while (cg_events(NOKILL_CG, "oom") < ooms + 3 &&
+	       pid_alive(self->pid) && oomx_now_ms() < t0 + 60000)
+		oomx_sleep_ms(50);
+	alive = pid_alive(self->pid);
+	ksft_print_msg("%s: %ld memcg OOMs, %ld \"no killable\" lines, %ld kills, allocator %s\n",
+		       with_oomx ? "oomx " : "stock",
+		       cg_events(NOKILL_CG, "oom") - ooms,
+		       dmesg_count(NOKILL_MSG), vmstat_oom_kill() - vm,
+		       alive ? "still retrying" : "gone");
+	EXPECT_GE(cg_events(NOKILL_CG, "oom"), ooms + 3);
+	EXPECT_GT(dmesg_count(NOKILL_MSG), 0);
+	EXPECT_EQ(vm, vmstat_oom_kill()) TH_LOG("something was killed");
+	EXPECT_EQ(0, cg_events(NOKILL_CG, "oom_kill"));
+	if (with_oomx) {
+		EXPECT_GE(oomx_stat("action_no_victim"), 1);
+		EXPECT_EQ(0, oomx_stat("victims"));
+		EXPECT_STREQ("-", oomx_field(oomx_last_decision(), "victim"))
+			TH_LOG("%s", oomx_last_decision());
+	}
+	/* A SIGKILL from outside ends the retries. */
+	kill(self->pid, SIGKILL);
+	EXPECT_TRUE(wait_dead(self->pid, 20000));
+	waitpid(self->pid, NULL, 0);
+	self->pid = -1;
+	if (with_oomx)
+		EXPECT_EQ(0, oomx_unload());
+	return alive;
+}
+
+TEST_F_TIMEOUT(nokill, memcg_nothing_killable_kills_nobody, 300)
+{
+	bool stock = nokill_round(_metadata, self, false);
+	bool ox = nokill_round(_metadata, self, true);
+
+	EXPECT_EQ(stock, ox) TH_LOG("stock: allocator %s; oomx: %s",
+				    stock ? "retrying" : "gone",
+				    ox ? "retrying" : "gone");
+}
+
 TEST_HARNESS_MAIN
