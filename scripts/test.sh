@@ -128,15 +128,15 @@ phase_start guests
 tests=("$top"/selftests/module_test "$top"/selftests/oom_test "$top"/selftests/hooks_test "$top"/selftests/early_test)
 # The reliability campaign's programs, spread over the x86-64 kernels so
 # that the five guests, two at a time on two cores, finish in about half
-# an hour: the
-# kernel's test_memcontrol on both Debian kernels, odd victims and scale
-# on 6.12, the load/unload storm and parameter fuzz (and scale again)
-# where KASAN, lockdep and kmemleak watch.  arm64 under TCG has no time
-# for them beside the rest.  scripts/soak.sh runs the full counts.
+# an hour: odd victims, the kernel's test_memcontrol and LTP's oom cases
+# on both Debian kernels, scale on 6.12; the load/unload storm, parameter
+# fuzz, concurrent OOMs (and scale again) where KASAN, lockdep and
+# kmemleak watch.  arm64 under TCG has no time for them beside the rest.
+# scripts/soak.sh runs the full counts.
 campaign() { # guest name: its extra test programs
 	case $1 in
-	deb6.1) echo victims_test memcontrol_test ;;
-	deb6.12) echo scale_test victims_test memcontrol_test ;;
+	deb6.1) echo victims_test memcontrol_test ltp_oom_test ;;
+	deb6.12) echo scale_test victims_test memcontrol_test ltp_oom_test ;;
 	debug) echo stress_test scale_test ;;
 	esac
 }

@@ -293,6 +293,24 @@ static inline const char *oomx_last_decision(void)
 	return start ? start + 1 : buf;
 }
 
+/*
+ * The newest record of a kill (action=kill), or "": a later OOM in the
+ * same episode (the dying victim allocating: current_exiting) records
+ * no kill of its own.
+ */
+static inline const char *oomx_last_kill(void)
+{
+	static char buf[1 << 17];
+	char *line, *kill = NULL;
+
+	if (oomx_read_file(OOMX_DEBUGFS "decisions", buf, sizeof(buf)))
+		return "";
+	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+		if (strstr(line, " action=kill "))
+			kill = line;
+	return kill ? kill : "";
+}
+
 /* The first line of /sys/kernel/oomx/<name> (a record: last_decision), or "". */
 static inline const char *oomx_sysfs_read(const char *name)
 {
