@@ -1,12 +1,19 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# The full-count stress run: selftests/stress_test.c on the debug kernel
-# (KASAN, lockdep, kmemleak, DEBUG_VM), 1000 insmod/rmmod cycles and 10000
-# parameter writes while OOMs churn, where CI runs the defaults (75 and
-# 2000).  Prints the test's figures; fails if a case failed or the guest
-# judge found a kernel splat, a KASAN, lockdep or kmemleak report.
-#   OOMX_SOAK_CYCLES=1000 OOMX_SOAK_WRITES=10000 OOMX_SOAK_SEED=<n>
-#   (default: the test's fixed seed), OOMX_SOAK_TIMEOUT=9000 (seconds)
+# The full-count reliability run on the debug kernel (KASAN, lockdep,
+# kmemleak, DEBUG_VM), where CI runs short counts:
+#   selftests/stress_test.c: 1000 insmod/rmmod cycles and 10000 parameter
+#     writes while OOMs churn (CI: 75 and 2000), and 600 s of memcg OOMs
+#     in three cgroups at once during global ones (CI: 60 s);
+#   selftests/scale_test.c: a global OOM among 10000 processes (CI: 2000)
+#     and the fork bomb;
+# then kmemleak's scan.  Prints the tests' figures; fails if a case failed
+# or the guest judge found a kernel splat, a KASAN, lockdep or kmemleak
+# report.
+#   OOMX_SOAK_CYCLES=1000 OOMX_SOAK_WRITES=10000 OOMX_SOAK_SECONDS=600
+#   OOMX_SOAK_PROCS=10000 OOMX_SOAK_SEED=<n> (default: the test's fixed
+#   seed), OOMX_SOAK_MEM=2048 (MiB: 10000 processes' kernel memory, with
+#   KASAN's shadow), OOMX_SOAK_TIMEOUT=14400 (seconds)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -20,28 +27,30 @@ image="$kdebug/arch/x86/boot/bzImage"
 work=$(mktemp -d "${TMPDIR:-/tmp}/oomx-soak.XXXXXX")
 rsync -a --exclude .git "$top/" "$work/src/"
 { make -s -C "$work/src" KDIR="$kdebug" OOMX_EXTRA_CFLAGS=-Werror modules &&
-  make -s -C "$work/src/selftests" KSFT_DIR="$ksrc/tools/testing/selftests" stress_test; } \
+  make -s -C "$work/src/selftests" KSFT_DIR="$ksrc/tools/testing/selftests" \
+	stress_test scale_test; } \
 	> "$work/build.log" 2>&1 || { cat "$work/build.log"; die "build failed"; }
 mkdir -p "$work/mods"
 cp "$work/src/oomx.ko" "$work/mods/"
 "$here/guest-kmods.sh" "$image" "$work/mods"
-"$here/initramfs.sh" "$work/initrd.gz" "$work/mods" "$work/src/selftests/stress_test"
+"$here/initramfs.sh" "$work/initrd.gz" "$work/mods" \
+	"$work/src/selftests/scale_test" "$work/src/selftests/stress_test"
 
 cmdline="oomx.storm_cycles=${OOMX_SOAK_CYCLES:-1000} oomx.fuzz_writes=${OOMX_SOAK_WRITES:-10000}"
+cmdline+=" oomx.concurrent_s=${OOMX_SOAK_SECONDS:-600} oomx.scale_procs=${OOMX_SOAK_PROCS:-10000}"
 [ -z "${OOMX_SOAK_SEED:-}" ] || cmdline+=" oomx.seed=$OOMX_SOAK_SEED"
 log "soaking on the debug kernel ($(basename "$kdebug")): $cmdline"
 t0=$(date +%s)
-# KASAN's shadow and kmemleak's pool need room, as in test.sh.
-OOMX_GUEST_MEM=1024 OOMX_CMDLINE="$cmdline" \
+OOMX_GUEST_MEM=${OOMX_SOAK_MEM:-2048} OOMX_CMDLINE="$cmdline" \
 	"$here/qemu-run.sh" "$image" "$work/initrd.gz" test "$work/guest" \
-	"${OOMX_SOAK_TIMEOUT:-9000}" > "$work/judge.log" 2>&1 || rc=$?
+	"${OOMX_SOAK_TIMEOUT:-14400}" > "$work/judge.log" 2>&1 || rc=$?
 log "the guest ran $(( $(date +%s) - t0 )) s"
 
 # The figures: what each case printed, and its verdict.
 tr -d '\r' < "$work/guest/results.log" |
-	sed -n '/^### BEGIN stress_test$/,/^### END stress_test rc=/p' |
-	grep -E '^# (MemAvailable|storm|fuzz)|^(not )?ok [0-9]' || true
-tap=$("$here/parse-results.sh" soak "$work/guest" "$ksrc" stress_test)
+	sed -n '/^### BEGIN \(scale\|stress\)_test$/,/^### END \(scale\|stress\)_test rc=/p' |
+	grep -E '^# (MemAvailable|storm|fuzz|concurrent|[0-9]+ processes|scan|20 s)|^(not )?ok [0-9]' || true
+tap=$("$here/parse-results.sh" soak "$work/guest" "$ksrc" scale_test stress_test)
 echo "$tap"
 fail=0
 if [ "${rc:-0}" != 0 ]; then
@@ -54,7 +63,7 @@ if ! tr -d '\r' < "$work/guest/results.log" | grep -q '^### kmemleak scanned'; t
 	fail=1
 fi
 if grep -q '^not ok' <<<"$tap"; then
-	log "stress_test failed"
+	log "a case failed"
 	fail=1
 fi
 [ $fail = 0 ] || die "soak failed (logs in $work/guest)"

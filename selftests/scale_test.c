@@ -222,4 +222,12 @@ TEST_F_TIMEOUT(scale, fork_bomb_stays_in_its_cgroup, 300)
 	EXPECT_EQ(50, sleepers_alive(self));
 }
 
+/* The harness's timeout, from the number of processes asked for. */
+static void __attribute__((constructor(KSELFTEST_PRIO_TEST + 1))) scale_timeouts(void)
+{
+	long n = cmdline_long("oomx.scale_procs", 2000);
+
+	_scale_many_processes_one_kill_object->timeout = 300 + n / 10;
+}
+
 TEST_HARNESS_MAIN

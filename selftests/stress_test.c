@@ -9,7 +9,13 @@
  *     parameter, each checked: the full length or EINVAL, the old value
  *     kept on failure, an accepted value read back in a form that is
  *     itself accepted and reads back the same, no other parameter moved;
- *     then a reload restores the defaults and one OOM shows oomx working.
+ *     then a reload restores the defaults and one OOM shows oomx working;
+ *   concurrent_ooms: for S seconds (oomx.concurrent_s=), four churners at
+ *     once, one driving global OOMs and three each a memory cgroup's, so
+ *     that memcg OOMs come in several cgroups during global ones; then
+ *     the books balance: every kill the kernel counted marked a victim,
+ *     every victim (and every early kill) had its memory back through
+ *     oomx's reaper or its own exit, and oomx's counters agree.
  *
  * Both assert that only hogs died (the kernel's oom:mark_victim events,
  * every helper alive or exited cleanly, every process that was there
@@ -19,6 +25,7 @@
  * runs the full counts on the debug kernel.
  */
 #include <ctype.h>
+#include <stddef.h>
 #include <dirent.h>
 #include <poll.h>
 
@@ -27,6 +34,7 @@
 
 #define STORM_CYCLES_CI	75
 #define FUZZ_WRITES_CI	2000
+#define CONCURRENT_S_CI	60
 #define SEED_CI		0x6f6f6d78ULL	/* "oomx" */
 /* /proc/vmstat oom_kill must move at least this much in a case. */
 #define STORM_MIN_KILLS	10
@@ -37,6 +45,9 @@
 #define STRESS_CG	"/sys/fs/cgroup/oomx-stress"
 #define STRESS_GLOBAL	STRESS_CG "/global"
 #define STRESS_MEMCG	STRESS_CG "/memcg"
+/* concurrent_ooms: a memory cgroup per memcg churner, STRESS_CG "/m<n>". */
+#define NCHURN		4
+#define CONC_LIMIT_MB	24
 #define STRESS_TRACE	TRACEFS "/instances/oomx-stress"
 #define PCP_FRACTION	"/proc/sys/vm/percpu_pagelist_high_fraction"
 #define MEMCG_LIMIT_MB	32
@@ -88,8 +99,18 @@ static unsigned long long seed_for(unsigned long long salt)
 
 /* ---- the churner: OOMs, global and memcg, round after round ---- */
 
+enum churn_mode {
+	CHURN_ALTERNATE,	/* the only churner: global, memcg, global ... */
+	CHURN_GLOBAL,		/* one of several: global rounds only */
+	CHURN_MEMCG,		/* one of several: rounds in its memcg only */
+};
+
 struct churn {
 	int stop;
+	enum churn_mode mode;
+	char memcg[64];		/* where its memcg rounds run */
+	long limit_mb;		/* that cgroup's memory.max */
+	long extra_mb;		/* a global round's allocator asks this more */
 	int nhogs;
 	long rounds;
 	long global_ooms, memcg_ooms;	/* rounds where the kernel killed */
@@ -124,13 +145,17 @@ static void hog_register(void *arg)
 		_exit(2);
 }
 
-static bool is_hog(const struct churn *c, pid_t pid)
+/* A hog of any of the @nc churners of @c? */
+static bool is_hog(const struct churn *c, int nc, pid_t pid)
 {
-	int i, n = c->nhogs < MAX_HOGS ? c->nhogs : MAX_HOGS;
+	int i, k, n;
 
-	for (i = 0; i < n; i++)
-		if (c->hogs[i] == pid)
-			return true;
+	for (k = 0; k < nc; k++, c++) {
+		n = c->nhogs < MAX_HOGS ? c->nhogs : MAX_HOGS;
+		for (i = 0; i < n; i++)
+			if (c->hogs[i] == pid)
+				return true;
+	}
 	return false;
 }
 
@@ -238,10 +263,22 @@ static void kill_all(int from, int to)
 	}
 }
 
+/*
+ * The kills a round can be judged by: /proc/vmstat's, or with other
+ * churners about, its own memcg's (the kills of tasks in it, whatever
+ * the OOM); a global churner among several sees everyone's.
+ */
+static long churn_kills(const struct churn *c, const char *cg)
+{
+	if (c->mode == CHURN_MEMCG)
+		return cg_events(cg, "oom_kill");
+	return vmstat_oom_kill();
+}
+
 static void churn_round(struct churn *c, bool memcg)
 {
 	static const int gpct[3] = { 20, 12, 5 }, mpct[3] = { 30, 18, 8 };
-	const char *cg = memcg ? STRESS_MEMCG : STRESS_GLOBAL;
+	const char *cg = memcg ? c->memcg : STRESS_GLOBAL;
 	long room, vm, deadline;
 	int i, rc, dead;
 
@@ -250,7 +287,7 @@ static void churn_round(struct churn *c, bool memcg)
 	for (i = 3; i < ROUND_PIDS; i++)
 		if (round_pids[i] <= 0 && hog_slot_start(i, STRESS_GLOBAL, 1) <= 0)
 			c->hog_start_failed++;
-	room = memcg ? MEMCG_LIMIT_MB : avail_mb();
+	room = memcg ? c->limit_mb : avail_mb();
 	if (room < 24) {
 		c->skipped++;
 		c->hog_deaths += dead;
@@ -260,8 +297,8 @@ static void churn_round(struct churn *c, bool memcg)
 	for (i = 0; i < 3; i++)
 		if (hog_slot_start(i, cg, room * (memcg ? mpct : gpct)[i] / 100) <= 0)
 			c->hog_start_failed++;
-	vm = vmstat_oom_kill();
-	rc = churn_alloc(cg, room + 32);
+	vm = churn_kills(c, cg);
+	rc = churn_alloc(cg, room + 32 + (memcg ? 0 : c->extra_mb));
 	/* The victim's exit: a SIGKILLed hog goes at once. */
 	deadline = oomx_now_ms() + 30000;
 	do {
@@ -270,12 +307,13 @@ static void churn_round(struct churn *c, bool memcg)
 			break;
 		oomx_sleep_ms(10);
 	} while (oomx_now_ms() < deadline);
-	if (vmstat_oom_kill() != vm) {
+	if (churn_kills(c, cg) != vm) {
 		if (memcg)
 			c->memcg_ooms++;
 		else
 			c->global_ooms++;
-		if (!dead) {
+		/* Among several, another's kill moves the global count. */
+		if (!dead && c->mode != CHURN_GLOBAL) {
 			c->kill_no_death++;
 			snprintf(c->err, sizeof(c->err),
 				 "round %ld (%s): an OOM kill, but no hog died",
@@ -311,7 +349,8 @@ static void churner(struct churn *c)
 			snprintf(c->err, sizeof(c->err), "out of hog slots");
 			break;
 		}
-		churn_round(c, c->rounds & 1);
+		churn_round(c, c->mode == CHURN_ALTERNATE ? c->rounds & 1 :
+			    c->mode == CHURN_MEMCG);
 		c->rounds++;
 	}
 	c->hog_deaths += reap_dead(3, ROUND_PIDS);
@@ -386,8 +425,20 @@ static bool proc_alive(const struct proc_id *id)
 
 /* ---- the scene ---- */
 
+static void conc_cg_path(char *buf, size_t len, int i)
+{
+	snprintf(buf, len, STRESS_CG "/m%d", i);
+}
+
 static void stress_cg_rmdir(void)
 {
+	char path[64];
+	int i;
+
+	for (i = 1; i < NCHURN; i++) {
+		conc_cg_path(path, sizeof(path), i);
+		rmdir(path);
+	}
 	rmdir(STRESS_GLOBAL);
 	rmdir(STRESS_MEMCG);
 	rmdir(STRESS_CG);
@@ -440,8 +491,9 @@ static long victims_trace_overrun(void)
 }
 
 FIXTURE(stress) {
-	struct churn *c;
-	pid_t churner;
+	struct churn *c;	/* NCHURN records, shared */
+	int nchurn;		/* churners started */
+	pid_t churner[NCHURN];
 	struct hog ballast;
 	struct proc_id before[MAX_PROCS];
 	int nbefore;
@@ -490,12 +542,11 @@ FIXTURE_SETUP(stress)
 {
 	long avail;
 
-	self->churner = -1;
+	self->nchurn = 0;
 	self->ballast = (struct hog){ -1, -1 };
-	self->c = mmap(NULL, sizeof(*self->c), PROT_READ | PROT_WRITE,
+	self->c = mmap(NULL, NCHURN * sizeof(*self->c), PROT_READ | PROT_WRITE,
 		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->c);
-	churn = self->c;
 	protect_ancestors(self);
 	ASSERT_GE(self->nadj, 1);
 	if (oomx_loaded())
@@ -526,17 +577,21 @@ FIXTURE_SETUP(stress)
 	self->t0 = oomx_now_ms();
 }
 
-/* Stop the churner after its round; its exit status, or -1. */
+/* Stop the churners after their round; 0, or the first bad exit status. */
 static int churn_stop(FIXTURE_DATA(stress) *self)
 {
-	int rc;
+	int i, rc, ret = 0;
 
-	if (self->churner <= 0)
+	if (!self->nchurn)
 		return -1;
-	__atomic_store_n(&self->c->stop, 1, __ATOMIC_SEQ_CST);
-	rc = wait_child(self->churner, 300000);
-	self->churner = -1;
-	return rc;
+	for (i = 0; i < self->nchurn; i++)
+		__atomic_store_n(&self->c[i].stop, 1, __ATOMIC_SEQ_CST);
+	for (i = 0; i < self->nchurn; i++) {
+		rc = wait_child(self->churner[i], 300000);
+		ret = ret ? ret : rc;
+	}
+	self->nchurn = 0;
+	return ret;
 }
 
 FIXTURE_TEARDOWN(stress)
@@ -552,19 +607,41 @@ FIXTURE_TEARDOWN(stress)
 	if (self->pcp_old[0])
 		oomx_write_file(PCP_FRACTION, self->pcp_old);
 	restore_ancestors(self);
-	munmap(self->c, sizeof(*self->c));
+	munmap(self->c, NCHURN * sizeof(*self->c));
+}
+
+/* One more churner, in @mode (@memcg: its cgroup, @limit_mb MiB). */
+static void churn_start_mode(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(stress) *self, unsigned long long salt,
+			     enum churn_mode mode, const char *memcg,
+			     long limit_mb)
+{
+	struct churn *c = &self->c[self->nchurn];
+	pid_t pid;
+
+	ASSERT_LT(self->nchurn, NCHURN);
+	memset(c, 0, sizeof(*c));
+	c->mode = mode;
+	snprintf(c->memcg, sizeof(c->memcg), "%s", memcg);
+	c->limit_mb = limit_mb;
+	/* Among memcg churners: past what they may give back meanwhile. */
+	if (mode == CHURN_GLOBAL)
+		c->extra_mb = (NCHURN - 1) * CONC_LIMIT_MB;
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		churn = c;	/* where its hogs register */
+		rng_state = seed_for(salt);
+		churner(c);
+	}
+	self->churner[self->nchurn++] = pid;
 }
 
 static void churn_start(struct __test_metadata *_metadata,
 			FIXTURE_DATA(stress) *self, unsigned long long salt)
 {
-	memset(self->c, 0, sizeof(*self->c));
-	self->churner = fork();
-	ASSERT_GE(self->churner, 0);
-	if (self->churner == 0) {
-		rng_state = seed_for(salt);
-		churner(self->c);
-	}
+	churn_start_mode(_metadata, self, salt, CHURN_ALTERNATE, STRESS_MEMCG,
+			 MEMCG_LIMIT_MB);
 }
 
 static long churn_ooms(struct churn *c)
@@ -583,39 +660,71 @@ static long churn_wait_oom(struct churn *c, long ooms, long timeout_ms)
 	return churn_ooms(c);
 }
 
+/* The churners' records summed up, for scene_check(). */
+static void churn_sum(const struct churn *c, int nc, struct churn *sum)
+{
+	int k;
+
+	memset(sum, 0, offsetof(struct churn, hogs));
+	for (k = 0; k < nc; k++, c++) {
+		sum->rounds += c->rounds;
+		sum->global_ooms += c->global_ooms;
+		sum->memcg_ooms += c->memcg_ooms;
+		sum->early_rounds += c->early_rounds;
+		sum->idle_rounds += c->idle_rounds;
+		sum->skipped += c->skipped;
+		sum->nhogs += c->nhogs;
+		sum->hog_deaths += c->hog_deaths;
+		sum->hog_start_failed += c->hog_start_failed;
+		sum->alloc_bad += c->alloc_bad;
+		sum->kill_no_death += c->kill_no_death;
+		if (c->nhogs >= MAX_HOGS)
+			snprintf(sum->err, sizeof(sum->err), "churner %d: out of hog slots", k);
+		else if (c->err[0])
+			snprintf(sum->err, sizeof(sum->err), "churner %d: %.200s", k, c->err);
+	}
+}
+
 /*
- * The churner done, everything this case asserts of the scene: only hogs
- * died, every helper is alive or exited cleanly, nothing that was there
- * before has gone, and OOMs happened (at least @min_kills).
+ * The churners done, everything this case asserts of the scene: only
+ * hogs died, every helper is alive or exited cleanly, nothing that was
+ * there before has gone, and OOMs happened (at least @min_kills).  The
+ * kernel's mark_victim events: how many (kills and victims agree).
  */
-static void scene_check(struct __test_metadata *_metadata,
+static long scene_check(struct __test_metadata *_metadata,
 			FIXTURE_DATA(stress) *self, const char *name,
 			long min_kills)
 {
-	struct churn *c = self->c;
+	int nc = self->nchurn, i, rc;
 	long victims = 0, bad = 0, kills;
+	static struct churn sum;
 	char line[1024];
 	FILE *f;
-	int i, rc;
 
-	EXPECT_TRUE(pid_alive(self->churner)) TH_LOG("the churner died");
+	for (i = 0; i < nc; i++)
+		EXPECT_TRUE(pid_alive(self->churner[i]))
+			TH_LOG("churner %d died", i);
 	if (self->ballast.pid > 0)
 		EXPECT_TRUE(pid_alive(self->ballast.pid))
 			TH_LOG("the -1000 ballast died");
 	rc = churn_stop(self);
-	EXPECT_EQ(0, rc) TH_LOG("the churner ended with %d", rc);
+	EXPECT_EQ(0, rc) TH_LOG("a churner ended with %d", rc);
 	kills = vmstat_oom_kill() - self->vm0;
+	churn_sum(self->c, nc, &sum);
 	ksft_print_msg("%s: churn %ld rounds: %ld global and %ld memcg OOMs with a kill, %ld with a death but no OOM kill (early), %ld with neither, %ld skipped; %ld hogs started, %ld killed, %ld killed while starting\n",
-		       name, c->rounds, c->global_ooms, c->memcg_ooms,
-		       c->early_rounds, c->idle_rounds, c->skipped, (long)c->nhogs,
-		       c->hog_deaths, c->hog_start_failed);
-	EXPECT_EQ(0, c->alloc_bad) TH_LOG("%s", c->err);
-	EXPECT_EQ(0, c->kill_no_death) TH_LOG("%s", c->err);
-	EXPECT_LT(c->nhogs, MAX_HOGS) TH_LOG("%s", c->err);
+		       name, sum.rounds, sum.global_ooms, sum.memcg_ooms,
+		       sum.early_rounds, sum.idle_rounds, sum.skipped, (long)sum.nhogs,
+		       sum.hog_deaths, sum.hog_start_failed);
+	EXPECT_EQ(0, sum.alloc_bad) TH_LOG("%s", sum.err);
+	EXPECT_EQ(0, sum.kill_no_death) TH_LOG("%s", sum.err);
+	for (i = 0; i < nc; i++)
+		EXPECT_LT(self->c[i].nhogs, MAX_HOGS) TH_LOG("%s", sum.err);
 
 	/* Every victim the kernel marked was a hog. */
 	f = fopen(STRESS_TRACE "/trace", "r");
-	ASSERT_NE(NULL, f);
+	EXPECT_NE(NULL, f) TH_LOG("no trace");
+	if (!f)
+		return -1;
 	while (fgets(line, sizeof(line), f)) {
 		const char *p = strstr(line, " mark_victim: ");
 
@@ -625,12 +734,12 @@ static void scene_check(struct __test_metadata *_metadata,
 		if (!p)
 			continue;
 		victims++;
-		if (!is_hog(c, atoi(p + 4)) && bad++ < 10)
+		if (!is_hog(self->c, nc, atoi(p + 4)) && bad++ < 10)
 			TH_LOG("a victim that was no hog: %s", line);
 	}
 	fclose(f);
 	EXPECT_EQ(0, bad);
-	EXPECT_EQ(0, victims_trace_overrun()) TH_LOG("oom:mark_victim events lost");
+	EXPECT_EQ(0, victims_trace_overrun()) TH_LOG("trace events lost");
 	EXPECT_GE(victims, kills) TH_LOG("fewer victims than kills");
 
 	/* Everyone that was there before is still there. */
@@ -642,8 +751,9 @@ static void scene_check(struct __test_metadata *_metadata,
 	ksft_print_msg("%s: /proc/vmstat oom_kill +%ld, %ld oom:mark_victim events, all hogs\n",
 		       name, kills, victims);
 	EXPECT_GE(kills, min_kills) TH_LOG("too few OOMs happened");
-	EXPECT_GE(c->global_ooms, 1) TH_LOG("no global OOM");
-	EXPECT_GE(c->memcg_ooms, 1) TH_LOG("no memcg OOM");
+	EXPECT_GE(sum.global_ooms, 1) TH_LOG("no global OOM");
+	EXPECT_GE(sum.memcg_ooms, 1) TH_LOG("no memcg OOM");
+	return victims;
 }
 
 /* ---- case 1: load/unload storm ---- */
@@ -1563,6 +1673,150 @@ TEST_F_TIMEOUT(stress, param_fuzz, 1800)
 	ksft_print_msg("fuzz: case took %ld s\n", (oomx_now_ms() - self->t0) / 1000);
 }
 
+/* ---- case 3: concurrent OOMs, global and in several memcgs ---- */
+
+struct pidset {
+	long n;
+	pid_t pid[MAX_HOGS];
+};
+
+static bool pidset_has(const struct pidset *s, pid_t pid)
+{
+	long i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->pid[i] == pid)
+			return true;
+	return false;
+}
+
+static void pidset_add(struct pidset *s, pid_t pid)
+{
+	if (pid > 0 && s->n < MAX_HOGS && !pidset_has(s, pid))
+		s->pid[s->n++] = pid;
+}
+
+static pid_t trace_pid(const char *line)
+{
+	const char *p = strstr(line, " pid=");
+
+	return p ? atoi(p + 5) : -1;
+}
+
+/*
+ * From the trace: the victims (the kernel's marked ones, oomx's early
+ * SIGKILLs) and the processes oomx's reaper reported on (reaped, exited
+ * first, left to the kernel, lock never free).  How many victims have
+ * no report yet.
+ */
+static long victims_unreported(struct pidset *victims, struct pidset *reported)
+{
+	char line[1024];
+	long missing = 0, i;
+	FILE *f;
+
+	victims->n = reported->n = 0;
+	f = fopen(STRESS_TRACE "/trace", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] == '#')
+			continue;
+		if (strstr(line, " mark_victim: ") ||
+		    (strstr(line, " oomx_kill: ") && strstr(line, " kind=early ") &&
+		     strstr(line, " sig=9")))
+			pidset_add(victims, trace_pid(line));
+		else if (strstr(line, " oomx_reap: "))
+			pidset_add(reported, trace_pid(line));
+	}
+	fclose(f);
+	for (i = 0; i < victims->n; i++)
+		missing += !pidset_has(reported, victims->pid[i]);
+	return missing;
+}
+
+TEST_F_TIMEOUT(stress, concurrent_ooms, 1800)
+{
+	static const char * const outcome[] = {
+		"reaps", "reap_exited_first", "reap_left_to_kernel",
+		"reap_lock_busy", "reap_queue_full",
+	};
+	long secs = cmdline_ull("oomx.concurrent_s", CONCURRENT_S_CI);
+	static struct pidset victims, reported;
+	long marked, vm, t, missing, outcomes = 0, memcg_ooms = 0, room;
+	char path[64], max[32];
+	unsigned int i;
+
+	/* The memcgs' room on top of the global churner's. */
+	hog_stop(&self->ballast);
+	room = avail_mb() - ROOM_MB - (NCHURN - 1) * CONC_LIMIT_MB;
+	if (room > 32) {
+		self->ballast = hog_start(NULL, room, -1000, HOG_PLAIN);
+		ASSERT_GT(self->ballast.pid, 0);
+	}
+	ASSERT_EQ(0, oomx_load(NULL));
+	/* Room for every event of the run: a lost one is a failure. */
+	ASSERT_EQ(0, oomx_write_file(STRESS_TRACE "/buffer_size_kb", "8192"));
+	ASSERT_EQ(0, oomx_write_file(STRESS_TRACE "/events/oomx/oomx_kill/enable", "1"));
+	ASSERT_EQ(0, oomx_write_file(STRESS_TRACE "/events/oomx/oomx_reap/enable", "1"));
+	ksft_print_msg("concurrent: %ld s, a global churner (%d MiB of room) and %d in memcgs of %d MiB, seed %#llx\n",
+		       secs, ROOM_MB, NCHURN - 1, CONC_LIMIT_MB,
+		       cmdline_ull("oomx.seed", SEED_CI));
+	churn_start_mode(_metadata, self, 5, CHURN_GLOBAL, STRESS_MEMCG,
+			 MEMCG_LIMIT_MB);
+	snprintf(max, sizeof(max), "%lu", CONC_LIMIT_MB * MB);
+	for (i = 1; i < NCHURN; i++) {
+		conc_cg_path(path, sizeof(path), i);
+		ASSERT_EQ(0, mkdir(path, 0755));
+		strcat(path, "/memory.max");
+		ASSERT_EQ(0, oomx_write_file(path, max));
+		conc_cg_path(path, sizeof(path), i);
+		churn_start_mode(_metadata, self, 5 + i, CHURN_MEMCG, path,
+				 CONC_LIMIT_MB);
+	}
+	t = oomx_now_ms() + secs * 1000;
+	while (oomx_now_ms() < t) {
+		for (i = 0; i < (unsigned int)self->nchurn; i++)
+			ASSERT_TRUE(pid_alive(self->churner[i]))
+				TH_LOG("churner %u died", i);
+		oomx_sleep_ms(1000);
+	}
+	marked = scene_check(_metadata, self, "concurrent", STORM_MIN_KILLS);
+	vm = vmstat_oom_kill() - self->vm0;
+
+	/* OOMs in every memcg, and global ones, while oomx counted them. */
+	for (i = 1; i < NCHURN; i++) {
+		conc_cg_path(path, sizeof(path), i);
+		EXPECT_GE(cg_events(path, "oom"), 1) TH_LOG("no OOM in %s", path);
+		memcg_ooms += cg_events(path, "oom");
+	}
+	EXPECT_GE(oomx_stat("oom_events_global"), 1);
+	EXPECT_GE(oomx_stat("oom_events_memcg"), memcg_ooms);
+	/* oomx saw every victim the kernel marked. */
+	EXPECT_EQ(marked, oomx_stat("victims"));
+
+	/* Every victim's memory came back, and oomx said how, once each. */
+	t = oomx_now_ms() + 30000;
+	while ((missing = victims_unreported(&victims, &reported)) > 0 &&
+	       oomx_now_ms() < t)
+		oomx_sleep_ms(500);
+	EXPECT_EQ(0, missing) TH_LOG("%ld of %ld victims with no reap report",
+				     missing, victims.n);
+	EXPECT_EQ(0, victims_trace_overrun()) TH_LOG("trace events lost");
+	EXPECT_EQ(0, oomx_stat("reap_queue_full"));
+	for (i = 0; i < ARRAY_SIZE(outcome); i++)
+		outcomes += oomx_stat(outcome[i]);
+	EXPECT_EQ(reported.n, outcomes);
+	ksft_print_msg("concurrent: %ld OOM kills, %ld marked victims, %ld early kills; oomx saw %ld global and %ld memcg OOM events (%ld memcg OOMs in the three)\n",
+		       vm, marked, oomx_stat("early_kills"),
+		       oomx_stat("oom_events_global"), oomx_stat("oom_events_memcg"),
+		       memcg_ooms);
+	ksft_print_msg("concurrent: %ld victims, each one's memory back: %ld reaped by oomx, %ld exited first, %ld left to the kernel, %ld lock busy\n",
+		       victims.n, oomx_stat("reaps"), oomx_stat("reap_exited_first"),
+		       oomx_stat("reap_left_to_kernel"), oomx_stat("reap_lock_busy"));
+	ksft_print_msg("concurrent: case took %ld s\n", (oomx_now_ms() - self->t0) / 1000);
+}
+
 /* The harness's timeouts, from the counts asked for. */
 static void __attribute__((constructor(KSELFTEST_PRIO_TEST + 1))) stress_timeouts(void)
 {
@@ -1571,6 +1825,8 @@ static void __attribute__((constructor(KSELFTEST_PRIO_TEST + 1))) stress_timeout
 
 	_stress_load_unload_storm_object->timeout = 300 + cycles * 6;
 	_stress_param_fuzz_object->timeout = 300 + writes / 5;
+	_stress_concurrent_ooms_object->timeout =
+		300 + cmdline_ull("oomx.concurrent_s", CONCURRENT_S_CI) * 2;
 }
 
 TEST_HARNESS_MAIN
