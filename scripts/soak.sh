@@ -12,8 +12,8 @@
 # report.
 #   OOMX_SOAK_CYCLES=1000 OOMX_SOAK_WRITES=10000 OOMX_SOAK_SECONDS=600
 #   OOMX_SOAK_PROCS=10000 OOMX_SOAK_SEED=<n> (default: the test's fixed
-#   seed), OOMX_SOAK_MEM=2048 (MiB: 10000 processes' kernel memory, with
-#   KASAN's shadow), OOMX_SOAK_TIMEOUT=14400 (seconds)
+#   seed), OOMX_SOAK_MEM=4096 (MiB: 10000 processes' kernel memory, with
+#   KASAN's shadow, took more than 2048), OOMX_SOAK_TIMEOUT=14400 (seconds)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
@@ -41,7 +41,7 @@ cmdline+=" oomx.concurrent_s=${OOMX_SOAK_SECONDS:-600} oomx.scale_procs=${OOMX_S
 [ -z "${OOMX_SOAK_SEED:-}" ] || cmdline+=" oomx.seed=$OOMX_SOAK_SEED"
 log "soaking on the debug kernel ($(basename "$kdebug")): $cmdline"
 t0=$(date +%s)
-OOMX_GUEST_MEM=${OOMX_SOAK_MEM:-2048} OOMX_CMDLINE="$cmdline" \
+OOMX_GUEST_MEM=${OOMX_SOAK_MEM:-4096} OOMX_CMDLINE="$cmdline" \
 	"$here/qemu-run.sh" "$image" "$work/initrd.gz" test "$work/guest" \
 	"${OOMX_SOAK_TIMEOUT:-14400}" > "$work/judge.log" 2>&1 || rc=$?
 log "the guest ran $(( $(date +%s) - t0 )) s"

@@ -56,6 +56,9 @@ FIXTURE_TEARDOWN(scale)
 		TH_LOG("record: %s", oomx_last_decision());
 	for (i = 0; i < self->nr; i++)
 		kill(self->sleepers[i], SIGKILL);
+	/* Every one gone before the next case: its cgroup must go too. */
+	for (i = 0; i < self->nr; i++)
+		waitpid(self->sleepers[i], NULL, 0);
 	hog_stop(&self->h[0]);
 	hog_stop(&self->h[1]);
 	if (access(BOMB_CG, F_OK) == 0)
@@ -80,8 +83,11 @@ static long start_sleepers(FIXTURE_DATA(scale) *self, const char *cg, long n)
 	for (i = 0; i < n; i++) {
 		pid_t pid = fork();
 
-		if (pid < 0)
+		if (pid < 0) {
+			ksft_print_msg("fork %ld of %ld: %s, %ld MiB available\n",
+				       i + 1, n, strerror(errno), avail_mb());
 			break;
+		}
 		if (!pid) {
 			/* Raising one's own oom_score_adj needs no privilege. */
 			oomx_write_file("/proc/self/oom_score_adj", "0");
