@@ -50,6 +50,7 @@
 #define CONC_LIMIT_MB	24
 #define STRESS_TRACE	TRACEFS "/instances/oomx-stress"
 #define PCP_FRACTION	"/proc/sys/vm/percpu_pagelist_high_fraction"
+#define BOOST_FACTOR	"/proc/sys/vm/watermark_boost_factor"
 #define MEMCG_LIMIT_MB	32
 /* What a -1000 ballast leaves of MemAvailable: global OOMs come cheap. */
 #define ROOM_MB		80
@@ -500,7 +501,7 @@ FIXTURE(stress) {
 	pid_t adj_pid[8];
 	char adj_old[8][16];
 	int nadj;
-	char pcp_old[32];
+	char pcp_old[32], boost_old[32];
 	long vm0, t0;
 };
 
@@ -538,9 +539,30 @@ static void restore_ancestors(FIXTURE_DATA(stress) *self)
 	}
 }
 
+/* Watermark boosts still in force, MiB, all zones (/proc/zoneinfo). */
+static long zone_boost_mb(void)
+{
+	static char buf[1 << 16];
+	long pages = 0;
+	char *p;
+
+	if (oomx_read_file("/proc/zoneinfo", buf, sizeof(buf)))
+		return 0;
+	for (p = strstr(buf, "\n        boost "); p;
+	     p = strstr(p + 1, "\n        boost "))
+		pages += strtol(p + 16, NULL, 10);
+	return pages * sysconf(_SC_PAGESIZE) / (long)MB;
+}
+
+/* A -1000 ballast that leaves @room_mb MiB, and the boosts, free. */
+static long ballast_mb(long room_mb)
+{
+	return avail_mb() - room_mb - zone_boost_mb();
+}
+
 FIXTURE_SETUP(stress)
 {
-	long avail;
+	long avail, ballast;
 
 	self->nchurn = 0;
 	self->ballast = (struct hog){ -1, -1 };
@@ -565,14 +587,23 @@ FIXTURE_SETUP(stress)
 	 */
 	if (!oomx_read_file(PCP_FRACTION, self->pcp_old, sizeof(self->pcp_old)))
 		oomx_write_file(PCP_FRACTION, "1000000");
+	/*
+	 * No watermark boosts: a boost (fragmentation seen, e.g. after
+	 * thousands of exits) raises every watermark by up to 150 % of the
+	 * high one, which MemAvailable does not count; a ballast sized from
+	 * it then OOMed with only -1000 tasks left, the kernel's deadlock
+	 * panic (the soak's 4 GiB debug guest, 64 MiB boosted).
+	 */
+	if (!oomx_read_file(BOOST_FACTOR, self->boost_old, sizeof(self->boost_old)))
+		oomx_write_file(BOOST_FACTOR, "0");
 	avail = avail_mb();
-	if (avail > ROOM_MB + 32) {
-		self->ballast = hog_start(NULL, avail - ROOM_MB, -1000, HOG_PLAIN);
+	ballast = ballast_mb(ROOM_MB);
+	if (ballast > 32) {
+		self->ballast = hog_start(NULL, ballast, -1000, HOG_PLAIN);
 		ASSERT_GT(self->ballast.pid, 0);
 	}
 	ksft_print_msg("MemAvailable %ld MiB, ballast %ld MiB, now %ld MiB\n",
-		       avail, self->ballast.pid > 0 ? avail - ROOM_MB : 0,
-		       avail_mb());
+		       avail, self->ballast.pid > 0 ? ballast : 0, avail_mb());
 	self->vm0 = vmstat_oom_kill();
 	self->t0 = oomx_now_ms();
 }
@@ -606,6 +637,8 @@ FIXTURE_TEARDOWN(stress)
 	stress_cg_rmdir();
 	if (self->pcp_old[0])
 		oomx_write_file(PCP_FRACTION, self->pcp_old);
+	if (self->boost_old[0])
+		oomx_write_file(BOOST_FACTOR, self->boost_old);
 	restore_ancestors(self);
 	munmap(self->c, NCHURN * sizeof(*self->c));
 }
@@ -1749,7 +1782,7 @@ TEST_F_TIMEOUT(stress, concurrent_ooms, 1800)
 
 	/* The memcgs' room on top of the global churner's. */
 	hog_stop(&self->ballast);
-	room = avail_mb() - ROOM_MB - (NCHURN - 1) * CONC_LIMIT_MB;
+	room = ballast_mb(ROOM_MB + (NCHURN - 1) * CONC_LIMIT_MB);
 	if (room > 32) {
 		self->ballast = hog_start(NULL, room, -1000, HOG_PLAIN);
 		ASSERT_GT(self->ballast.pid, 0);

@@ -279,8 +279,18 @@ static void start_hogs(struct __test_metadata *_metadata,
 		self->h[i] = hog_start(SCENE_WORK, hog_mb(self, i), 0, HOG_PLAIN);
 		ASSERT_GT(self->h[i].pid, 0);
 	}
-	if (shape & SHAPE_STUCK)
-		ASSERT_TRUE(wait_state(self->h[0].pid, 'D', 10000));
+	if (shape & SHAPE_STUCK && !wait_state(self->h[0].pid, 'D', 10000)) {
+		char path[64];
+
+		/* Seen once (deb6.1, memcg, mlocked): where was it instead? */
+		TH_LOG("hog 0 (pid %d) in state %c, not D", self->h[0].pid,
+		       proc_state(self->h[0].pid));
+		snprintf(path, sizeof(path), "/proc/%d/wchan", self->h[0].pid);
+		oomx_log_file(path);
+		snprintf(path, sizeof(path), "/proc/%d/stack", self->h[0].pid);
+		oomx_log_file(path);
+		ASSERT_TRUE(false) TH_LOG("hog 0 never slept in D state");
+	}
 }
 
 /*
