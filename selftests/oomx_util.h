@@ -267,15 +267,25 @@ static inline bool kernel_has_symbol(const char *sym)
 	return found;
 }
 
-static inline bool dmesg_has(const char *needle)
+/* The kernel's log lines holding @needle, or -1. */
+static inline long dmesg_count(const char *needle)
 {
 	static char buf[1 << 20];
 	int n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, sizeof(buf) - 1);
+	long count = 0;
+	char *p;
 
 	if (n < 0)
-		return false;
+		return -1;
 	buf[n] = '\0';
-	return !!strstr(buf, needle);
+	for (p = strstr(buf, needle); p; p = strstr(p + 1, needle))
+		count++;
+	return count;
+}
+
+static inline bool dmesg_has(const char *needle)
+{
+	return dmesg_count(needle) > 0;
 }
 
 /* The newest decision record, or "" if there is none. */
