@@ -120,9 +120,10 @@ static void mc_add(char list[][MC_NAME], int *n, const char *name)
 }
 
 /*
- * "ok N name", "ok N # SKIP name", "not ok N name".  Its children inherit
- * its unflushed stdout (a pipe) and flush it again when they exit: a
- * number already seen is such a copy: false for those.
+ * "ok N name", "ok N # SKIP name", "not ok N name".  A number already
+ * seen is a copy of its output a forked child wrote again (see
+ * memcontrol_linebuf.c): false for those.  A line with no name is not a
+ * result line and is only relayed.
  */
 static bool mc_parse(struct mc_run *r, const char *line)
 {
@@ -137,10 +138,12 @@ static bool mc_parse(struct mc_run *r, const char *line)
 	nr = strtol(p, &end, 10);
 	if (end == p || nr < 1 || nr > MC_CASES)
 		return true;
+	p = end + strspn(end, " ");
+	if (!strcspn(p, "\r\n "))
+		return true;
 	if (r->seen[nr])
 		return false;
 	r->seen[nr] = true;
-	p = end + strspn(end, " ");
 	if (fail)
 		mc_add(r->fail, &r->nfail, p);
 	else if (!strncmp(p, "# SKIP ", 7))
