@@ -119,6 +119,26 @@ static inline int oomx_read_file(const char *path, char *buf, size_t len)
 }
 
 /*
+ * "key=N" from the guest's kernel command line (a whole word: key must
+ * start it), base as strtoull's 0 gives it; @def when absent.  The long
+ * runs' knobs (soak.sh) come this way.
+ */
+static inline unsigned long long oomx_cmdline_ull(const char *key,
+						  unsigned long long def)
+{
+	char buf[4096], pat[128];
+	const char *p;
+
+	if (oomx_read_file("/proc/cmdline", buf, sizeof(buf)))
+		return def;
+	snprintf(pat, sizeof(pat), "%s=", key);
+	for (p = strstr(buf, pat); p; p = strstr(p + 1, pat))
+		if (p == buf || p[-1] == ' ')
+			return strtoull(p + strlen(pat), NULL, 0);
+	return def;
+}
+
+/*
  * A file into the TAP stream, each line its own "# " diagnostic, so a
  * failure on CI shows the whole dump and not its first line only.
  */

@@ -16,19 +16,6 @@
 #define BOMB_MB		64
 #define BOMB_PIDS	256
 
-static long cmdline_long(const char *key, long def)
-{
-	static char buf[4096];
-	char pat[64];
-	const char *p;
-
-	if (oomx_read_file("/proc/cmdline", buf, sizeof(buf)))
-		return def;
-	snprintf(pat, sizeof(pat), "%s=", key);
-	p = strstr(buf, pat);
-	return p ? strtol(p + strlen(pat), NULL, 10) : def;
-}
-
 FIXTURE(scale) {
 	struct scene sc;
 	struct hog h[2];
@@ -119,7 +106,7 @@ static long sleepers_alive(FIXTURE_DATA(scale) *self)
  */
 TEST_F_TIMEOUT(scale, many_processes_one_kill, 600)
 {
-	long n = cmdline_long("oomx.scale_procs", 2000), vm, want, t0;
+	long n = oomx_cmdline_ull("oomx.scale_procs", 2000), vm, want, t0;
 	const char *rec;
 
 	t0 = oomx_now_ms();
@@ -231,7 +218,7 @@ TEST_F_TIMEOUT(scale, fork_bomb_stays_in_its_cgroup, 300)
 /* The harness's timeout, from the number of processes asked for. */
 static void __attribute__((constructor(KSELFTEST_PRIO_TEST + 1))) scale_timeouts(void)
 {
-	long n = cmdline_long("oomx.scale_procs", 2000);
+	long n = oomx_cmdline_ull("oomx.scale_procs", 2000);
 
 	_scale_many_processes_one_kill_object->timeout = 300 + n / 10;
 }

@@ -60,21 +60,7 @@
 #define VAL_MAX		6400	/* the longest value written */
 #define PARAM_BUF	(4096 + 64)	/* a parameter read back */
 
-/* ---- the kernel command line and the PRNG ---- */
-
-static unsigned long long cmdline_ull(const char *key, unsigned long long def)
-{
-	char buf[4096], pat[128];
-	const char *p;
-
-	if (oomx_read_file("/proc/cmdline", buf, sizeof(buf)))
-		return def;
-	snprintf(pat, sizeof(pat), "%s=", key);
-	for (p = strstr(buf, pat); p; p = strstr(p + 1, pat))
-		if (p == buf || p[-1] == ' ')
-			return strtoull(p + strlen(pat), NULL, 0);
-	return def;
-}
+/* ---- the PRNG ---- */
 
 static unsigned long long rng_state;
 
@@ -95,7 +81,7 @@ static unsigned long long rnd_below(unsigned long long n)
 
 static unsigned long long seed_for(unsigned long long salt)
 {
-	return cmdline_ull("oomx.seed", SEED_CI) ^ salt;
+	return oomx_cmdline_ull("oomx.seed", SEED_CI) ^ salt;
 }
 
 /* ---- the churner: OOMs, global and memcg, round after round ---- */
@@ -814,13 +800,13 @@ static long oomx_events(void)
 
 TEST_F_TIMEOUT(stress, load_unload_storm, 1800)
 {
-	long cycles = cmdline_ull("oomx.storm_cycles", STORM_CYCLES_CI);
+	long cycles = oomx_cmdline_ull("oomx.storm_cycles", STORM_CYCLES_CI);
 	long i, retries = 0, events = 0, mid_oom = 0, t0, t, ms_in = 0, ms_out = 0;
 	int ret;
 
 	rng_state = seed_for(1);
 	ksft_print_msg("storm: %ld cycles, seed %#llx\n", cycles,
-		       cmdline_ull("oomx.seed", SEED_CI));
+		       oomx_cmdline_ull("oomx.seed", SEED_CI));
 	churn_start(_metadata, self, 2);
 	t0 = oomx_now_ms();
 	for (i = 0; i < cycles; i++) {
@@ -1648,7 +1634,7 @@ static void one_classic_oom(struct __test_metadata *_metadata)
 
 TEST_F_TIMEOUT(stress, param_fuzz, 1800)
 {
-	long writes = cmdline_ull("oomx.fuzz_writes", FUZZ_WRITES_CI), w, t0;
+	long writes = oomx_cmdline_ull("oomx.fuzz_writes", FUZZ_WRITES_CI), w, t0;
 	long ooms = 0, ooms0;
 	static struct fuzz fz;
 	static char defaults[MAX_PARAMS][PARAM_BUF];
@@ -1657,7 +1643,7 @@ TEST_F_TIMEOUT(stress, param_fuzz, 1800)
 	memset(&fz, 0, sizeof(fz));
 	rng_state = seed_for(3);
 	ksft_print_msg("fuzz: %ld writes, seed %#llx\n", writes,
-		       cmdline_ull("oomx.seed", SEED_CI));
+		       oomx_cmdline_ull("oomx.seed", SEED_CI));
 	ASSERT_EQ(0, oomx_load(NULL));
 	fz.np = params_list(fz.p, MAX_PARAMS, &fz.nw);
 	ASSERT_GT(fz.nw, 10) TH_LOG("only %d writable parameters", fz.nw);
@@ -1774,7 +1760,7 @@ TEST_F_TIMEOUT(stress, concurrent_ooms, 1800)
 		"reaps", "reap_exited_first", "reap_left_to_kernel",
 		"reap_lock_busy", "reap_queue_full",
 	};
-	long secs = cmdline_ull("oomx.concurrent_s", CONCURRENT_S_CI);
+	long secs = oomx_cmdline_ull("oomx.concurrent_s", CONCURRENT_S_CI);
 	static struct pidset victims, reported;
 	long marked, vm, t, missing, outcomes = 0, memcg_ooms = 0, room;
 	char path[64], max[32];
@@ -1794,7 +1780,7 @@ TEST_F_TIMEOUT(stress, concurrent_ooms, 1800)
 	ASSERT_EQ(0, oomx_write_file(STRESS_TRACE "/events/oomx/oomx_reap/enable", "1"));
 	ksft_print_msg("concurrent: %ld s, a global churner (%d MiB of room) and %d in memcgs of %d MiB, seed %#llx\n",
 		       secs, ROOM_MB, NCHURN - 1, CONC_LIMIT_MB,
-		       cmdline_ull("oomx.seed", SEED_CI));
+		       oomx_cmdline_ull("oomx.seed", SEED_CI));
 	churn_start_mode(_metadata, self, 5, CHURN_GLOBAL, STRESS_MEMCG,
 			 MEMCG_LIMIT_MB);
 	snprintf(max, sizeof(max), "%lu", CONC_LIMIT_MB * MB);
@@ -1853,13 +1839,13 @@ TEST_F_TIMEOUT(stress, concurrent_ooms, 1800)
 /* The harness's timeouts, from the counts asked for. */
 static void __attribute__((constructor(KSELFTEST_PRIO_TEST + 1))) stress_timeouts(void)
 {
-	long cycles = cmdline_ull("oomx.storm_cycles", STORM_CYCLES_CI);
-	long writes = cmdline_ull("oomx.fuzz_writes", FUZZ_WRITES_CI);
+	long cycles = oomx_cmdline_ull("oomx.storm_cycles", STORM_CYCLES_CI);
+	long writes = oomx_cmdline_ull("oomx.fuzz_writes", FUZZ_WRITES_CI);
 
 	_stress_load_unload_storm_object->timeout = 300 + cycles * 6;
 	_stress_param_fuzz_object->timeout = 300 + writes / 5;
 	_stress_concurrent_ooms_object->timeout =
-		300 + cmdline_ull("oomx.concurrent_s", CONCURRENT_S_CI) * 2;
+		300 + oomx_cmdline_ull("oomx.concurrent_s", CONCURRENT_S_CI) * 2;
 }
 
 TEST_HARNESS_MAIN
