@@ -25,7 +25,8 @@ FIXTURE(scale) {
 
 FIXTURE_SETUP(scale)
 {
-	self->h[0] = self->h[1] = (struct hog){ -1, -1 };
+	self->h[0] = (struct hog){ -1, -1 };
+	self->h[1] = self->h[0];
 	self->sleepers = NULL;
 	self->nr = 0;
 	ASSERT_EQ(0, set_oom_score_adj(0, -1000));
