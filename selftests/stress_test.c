@@ -528,15 +528,15 @@ static void restore_ancestors(FIXTURE_DATA(stress) *self)
 /* Watermark boosts still in force, MiB, all zones (/proc/zoneinfo). */
 static long zone_boost_mb(void)
 {
+	static const char key[] = "\n        boost ";
 	static char buf[1 << 16];
 	long pages = 0;
 	char *p;
 
 	if (oomx_read_file("/proc/zoneinfo", buf, sizeof(buf)))
 		return 0;
-	for (p = strstr(buf, "\n        boost "); p;
-	     p = strstr(p + 1, "\n        boost "))
-		pages += strtol(p + 16, NULL, 10);
+	for (p = strstr(buf, key); p; p = strstr(p + 1, key))
+		pages += strtol(p + strlen(key), NULL, 10);
 	return pages * sysconf(_SC_PAGESIZE) / (long)MB;
 }
 
@@ -1810,7 +1810,17 @@ TEST_F_TIMEOUT(stress, concurrent_ooms, 1800)
 		memcg_ooms += cg_events(path, "oom");
 	}
 	EXPECT_GE(oomx_stat("oom_events_global"), 1);
-	EXPECT_GE(oomx_stat("oom_events_memcg"), memcg_ooms);
+	/*
+	 * oomx counts out_of_memory() calls.  memory.events "oom" counts
+	 * mem_cgroup_oom() calls, some of which stop before out_of_memory()
+	 * (margin back once oom_lock is taken, a dying task, a kill while
+	 * waiting for the lock): an upper bound for the memcg ones (its
+	 * hierarchical count at STRESS_CG).  Every kill came from one call.
+	 */
+	EXPECT_GE(oomx_stat("oom_events_memcg"), 1);
+	EXPECT_LE(oomx_stat("oom_events_memcg"), cg_events(STRESS_CG, "oom"));
+	EXPECT_GE(oomx_stat("oom_events_global") +
+		  oomx_stat("oom_events_memcg"), vm);
 	/* oomx saw every victim the kernel marked. */
 	EXPECT_EQ(marked, oomx_stat("victims"));
 
