@@ -255,10 +255,11 @@ TEST_F_TIMEOUT(memcontrol, passes_with_oomx_as_without, 900)
 	ksft_print_msg("oomx counted %ld memcg OOM events, %ld victims\n",
 		       oomx_stat("oom_events_memcg"), oomx_stat("victims"));
 	ASSERT_GT(stock.npass, 0) TH_LOG("nothing passed without oomx");
-	for (i = 0; i < stock.npass; i++)
+	for (i = 0; i < stock.npass; i++) {
 		EXPECT_TRUE(mc_passed(&with, stock.pass[i]))
 			TH_LOG("%s passed without oomx, not with it",
 			       stock.pass[i]);
+	}
 	/* Its OOM cases ran through oomx. */
 	EXPECT_GT(oomx_stat("oom_events_memcg"), 0);
 }

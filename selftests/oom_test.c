@@ -546,8 +546,9 @@ static void start_stuck_hogs(struct __test_metadata *_metadata,
 				    &stuck);
 	for (i = 1; i < 3; i++)
 		self->h[i] = hog_start(SCENE_WORK, hog_mb(self, i), 0, HOG_PLAIN);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 3; i++) {
 		ASSERT_GT(self->h[i].pid, 0);
+	}
 	snapshot(self);
 	oomx_sleep_ms(200);	/* into its sleep */
 }
@@ -822,8 +823,9 @@ TEST_F_TIMEOUT(oom, oom_group_kills_group_spares_min, 300)
 	g[1] = hog_start(SCENE_GROUP, self->sc.budget_mb * 10 / 100, 0, HOG_PLAIN);
 	g[2] = hog_start(SCENE_GROUP, self->sc.budget_mb * 10 / 100, -1000, HOG_PLAIN);
 	bystander = hog_start(SCENE_WORK, self->sc.budget_mb * 5 / 100, 0, HOG_PLAIN);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 3; i++) {
 		ASSERT_GT(g[i].pid, 0);
+	}
 	ASSERT_GT(bystander.pid, 0);
 	snapshot(self);
 	ASSERT_EQ(0, oom_trigger_in(SCENE_WORK, scene_room_mb(&self->sc) +

@@ -720,9 +720,10 @@ static long scene_check(struct __test_metadata *_metadata,
 	char line[1024];
 	FILE *f;
 
-	for (i = 0; i < nc; i++)
+	for (i = 0; i < nc; i++) {
 		EXPECT_TRUE(pid_alive(self->churner[i]))
 			TH_LOG("churner %d died", i);
+	}
 	if (self->ballast.pid > 0)
 		EXPECT_TRUE(pid_alive(self->ballast.pid))
 			TH_LOG("the -1000 ballast died");
@@ -736,8 +737,9 @@ static long scene_check(struct __test_metadata *_metadata,
 		       sum.hog_deaths, sum.hog_start_failed);
 	EXPECT_EQ(0, sum.alloc_bad) TH_LOG("%s", sum.err);
 	EXPECT_EQ(0, sum.kill_no_death) TH_LOG("%s", sum.err);
-	for (i = 0; i < nc; i++)
+	for (i = 0; i < nc; i++) {
 		EXPECT_LT(self->c[i].nhogs, MAX_HOGS) TH_LOG("%s", sum.err);
+	}
 
 	/* Every victim the kernel marked was a hog. */
 	f = fopen(STRESS_TRACE "/trace", "r");
@@ -762,10 +764,11 @@ static long scene_check(struct __test_metadata *_metadata,
 	EXPECT_GE(victims, kills) TH_LOG("fewer victims than kills");
 
 	/* Everyone that was there before is still there. */
-	for (i = 0; i < self->nbefore; i++)
+	for (i = 0; i < self->nbefore; i++) {
 		EXPECT_TRUE(proc_alive(&self->before[i]))
 			TH_LOG("pid %d (%s) died", self->before[i].pid,
 			       self->before[i].comm);
+	}
 
 	ksft_print_msg("%s: /proc/vmstat oom_kill +%ld, %ld oom:mark_victim events, all hogs\n",
 		       name, kills, victims);
@@ -1795,9 +1798,10 @@ TEST_F_TIMEOUT(stress, concurrent_ooms, 1800)
 	}
 	t = oomx_now_ms() + secs * 1000;
 	while (oomx_now_ms() < t) {
-		for (i = 0; i < (unsigned int)self->nchurn; i++)
+		for (i = 0; i < (unsigned int)self->nchurn; i++) {
 			ASSERT_TRUE(pid_alive(self->churner[i]))
 				TH_LOG("churner %u died", i);
+		}
 		oomx_sleep_ms(1000);
 	}
 	marked = scene_check(_metadata, self, "concurrent", STORM_MIN_KILLS);
