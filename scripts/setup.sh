@@ -35,9 +35,10 @@ pkgs_guest=(qemu-system-x86 busybox-static cpio gzip)
 pkgs_build=(gcc make libc6-dev rsync)
 # The rest of the test run: dkms and sparse, the debug kernel's build
 # dependencies and source (kselftest headers, checkpatch, kunit.py), xz for
-# the guest kernels' compressed modules.
+# the guest kernels' compressed modules, patch for upstream's fix of
+# test_memcontrol (selftests/memcontrol-tolerance.patch).
 pkgs_test=(kmod dkms sparse python3 bc bison flex libelf-dev libssl-dev
-	   xz-utils linux-source-6.12)
+	   xz-utils linux-source-6.12 patch)
 # The oomx-dkms package check (check.sh deb): Debian's own packaging tools.
 pkgs_deb=(debhelper dh-dkms dpkg-dev)
 # arm64: the cross compiler and QEMU (the arm64 kernels, headers and

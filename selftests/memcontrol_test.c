@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The kernel's own memory cgroup selftest, test_memcontrol (from
- * linux-source's tools/testing/selftests/cgroup, built by the Makefile and
- * embedded here), run twice in one boot: without oomx, then with oomx
- * loaded as shipped.  Its cases drive memory.max and memory.high reclaim,
- * memory.min and memory.low protection, memcg OOMs with memory.oom.group,
- * oom_score_adj and memory.events: every one that passes without oomx
- * must pass with it.  A case that fails or skips without oomx (no swap in
- * the guest; no name resolution for its socket case) proves nothing
- * either way and is only listed.
+ * linux-source's tools/testing/selftests/cgroup with upstream's fix of its
+ * protection cases' tolerances, memcontrol-tolerance.patch; built by the
+ * Makefile and embedded here), run twice in one boot: without oomx, then
+ * with oomx loaded as shipped.  Its cases drive memory.max and memory.high
+ * reclaim, memory.min and memory.low protection, memcg OOMs with
+ * memory.oom.group, oom_score_adj and memory.events: every one that passes
+ * without oomx must pass with it.  A case that fails or skips without oomx
+ * (no swap in the guest; no name resolution for its socket case) proves
+ * nothing either way and is only listed.
  */
 #include <net/if.h>
 #include <sys/ioctl.h>
