@@ -251,15 +251,16 @@ static void kill_all(int from, int to)
 }
 
 /*
- * The kills a round can be judged by: /proc/vmstat's, or with other
- * churners about, its own memcg's (the kills of tasks in it, whatever
- * the OOM); a global churner among several sees everyone's.
+ * The kills a round can be judged by: /proc/vmstat's when the churner is
+ * alone, or with other churners about, its own cgroup's (memory.events
+ * oom_kill counts the kills of tasks in it, whatever the OOM; nothing
+ * limits STRESS_GLOBAL, so a kill there is a global OOM's).
  */
 static long churn_kills(const struct churn *c, const char *cg)
 {
-	if (c->mode == CHURN_MEMCG)
-		return cg_events(cg, "oom_kill");
-	return vmstat_oom_kill();
+	if (c->mode == CHURN_ALTERNATE)
+		return vmstat_oom_kill();
+	return cg_events(cg, "oom_kill");
 }
 
 static void churn_round(struct churn *c, bool memcg)
@@ -299,7 +300,7 @@ static void churn_round(struct churn *c, bool memcg)
 			c->memcg_ooms++;
 		else
 			c->global_ooms++;
-		/* Among several, another's kill moves the global count. */
+		/* The others' spares live in STRESS_GLOBAL too. */
 		if (!dead && c->mode != CHURN_GLOBAL) {
 			c->kill_no_death++;
 			snprintf(c->err, sizeof(c->err),
@@ -1776,7 +1777,15 @@ TEST_F_TIMEOUT(stress, concurrent_ooms, 1800)
 		self->ballast = hog_start(NULL, room, -1000, HOG_PLAIN);
 		ASSERT_GT(self->ballast.pid, 0);
 	}
-	ASSERT_EQ(0, oomx_load(NULL));
+	/*
+	 * Early intervention off: with four churners at MemAvailable 0 the
+	 * machine stalls all along, so the early floor may take the global
+	 * churner's hog before the kernel's OOM does, every round on a slow
+	 * kernel (CI's debug guest: 7 of 7).  This case is about global and
+	 * memcg OOMs meeting in oomx's OOM path; early_test has the early
+	 * stage racing OOMs.
+	 */
+	ASSERT_EQ(0, oomx_load("early=0"));
 	/* Room for every event of the run: a lost one is a failure. */
 	ASSERT_EQ(0, oomx_write_file(STRESS_TRACE "/buffer_size_kb", "8192"));
 	ASSERT_EQ(0, oomx_write_file(STRESS_TRACE "/events/oomx/oomx_kill/enable", "1"));
@@ -1825,8 +1834,10 @@ TEST_F_TIMEOUT(stress, concurrent_ooms, 1800)
 	EXPECT_LE(oomx_stat("oom_events_memcg"), cg_events(STRESS_CG, "oom"));
 	EXPECT_GE(oomx_stat("oom_events_global") +
 		  oomx_stat("oom_events_memcg"), vm);
-	/* oomx saw every victim the kernel marked. */
+	/* oomx saw every victim the kernel marked, and acted on no other. */
 	EXPECT_EQ(marked, oomx_stat("victims"));
+	EXPECT_EQ(0, oomx_stat("early_terms"));
+	EXPECT_EQ(0, oomx_stat("early_kills"));
 
 	/* Every victim's memory came back, and oomx said how, once each. */
 	t = oomx_now_ms() + 30000;
@@ -1840,8 +1851,8 @@ TEST_F_TIMEOUT(stress, concurrent_ooms, 1800)
 	for (i = 0; i < ARRAY_SIZE(outcome); i++)
 		outcomes += oomx_stat(outcome[i]);
 	EXPECT_EQ(reported.n, outcomes);
-	ksft_print_msg("concurrent: %ld OOM kills, %ld marked victims, %ld early kills; oomx saw %ld global and %ld memcg OOM events (%ld memcg OOMs in the three)\n",
-		       vm, marked, oomx_stat("early_kills"),
+	ksft_print_msg("concurrent: %ld OOM kills, %ld marked victims; oomx saw %ld global and %ld memcg OOM events (%ld memcg OOMs in the three)\n",
+		       vm, marked,
 		       oomx_stat("oom_events_global"), oomx_stat("oom_events_memcg"),
 		       memcg_ooms);
 	ksft_print_msg("concurrent: %ld victims, each one's memory back: %ld reaped by oomx, %ld exited first, %ld left to the kernel, %ld lock busy\n",
