@@ -831,9 +831,14 @@ static inline bool wait_state(pid_t pid, char state, long timeout_ms)
 {
 	long deadline = oomx_now_ms() + timeout_ms;
 
-	while (proc_state(pid) != state && oomx_now_ms() < deadline)
+	for (;;) {
+		/* Judged by the look that ended the wait, not a second one. */
+		if (proc_state(pid) == state)
+			return true;
+		if (oomx_now_ms() >= deadline)
+			return false;
 		oomx_sleep_ms(20);
-	return proc_state(pid) == state;
+	}
 }
 
 /* A "Key: N kB" line of /proc/PID/@file ("status", "smaps_rollup"), or -1. */
