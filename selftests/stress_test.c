@@ -300,7 +300,10 @@ static void churn_round(struct churn *c, bool memcg)
 			c->memcg_ooms++;
 		else
 			c->global_ooms++;
-		/* The others' spares live in STRESS_GLOBAL too. */
+		/*
+		 * Not for the global churner: every churner's spares live
+		 * in STRESS_GLOBAL, so a kill there may be another's spare.
+		 */
 		if (!dead && c->mode != CHURN_GLOBAL) {
 			c->kill_no_death++;
 			snprintf(c->err, sizeof(c->err),

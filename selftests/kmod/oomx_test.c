@@ -143,9 +143,9 @@ static int set_dsleep_ms(const char *val, const struct kernel_param *kp)
 	 * Stuck from the kill on, for @ms: a victim's D state must not end
 	 * at a point that depends on how long the OOM took to come (a slow
 	 * kernel once let it run out before the test looked).  Until the
-	 * kill, one killable sleep: D in /proc all along, where waking every
-	 * 20 ms to look for the signal left it runnable (R) for whole
-	 * seconds under TCG (deb6.1: R at every look for 10 s).
+	 * kill, one killable sleep: D in /proc all along.  Waking every
+	 * 20 ms to look for the signal made it runnable (R) at each wake-up,
+	 * and a test that looked then saw R (deb6.1 under TCG, twice).
 	 */
 	while (!fatal_signal_pending(current) && time_before(jiffies, end))
 		schedule_timeout_killable(end - jiffies);
