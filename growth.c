@@ -283,6 +283,38 @@ void oomx_growth_tick(u64 now)
 	}
 }
 
+/*
+ * The latest snapshot, or NULL if none or too old to tell (caller: RCU).
+ * One published after @now was read is the freshest there is.
+ */
+static const struct oomx_growth_snap *oomx_growth_snap_fresh(u64 now)
+{
+	const struct oomx_growth_snap *snap = rcu_dereference(oomx_growth_pub);
+
+	if (snap && (s64)(now - snap->t_ns) >
+		    (s64)(2ULL * OOMX_GROWTH_WINDOW_MS * NSEC_PER_MSEC))
+		return NULL;
+	return snap;
+}
+
+/**
+ * oomx_growth_of - what process @tgid gained over the window, 0 if unknown
+ * @tgid: the process
+ * @now: oomx_now_ns()
+ *
+ * Any context, under the caller's RCU: a binary search in the snapshot.
+ */
+long oomx_growth_of(pid_t tgid, u64 now)
+{
+	const struct oomx_growth_snap *snap = oomx_growth_snap_fresh(now);
+	const struct oomx_growth_entry *e;
+
+	if (!snap)
+		return 0;
+	e = oomx_growth_find(snap->task, snap->nr_tasks, tgid);
+	return e ? e->growth : 0;
+}
+
 /**
  * oomx_growth_lookup - what oomx knows of a candidate's growth
  * @c: the candidate (->pid filled in); ->growth is set, 0 if unknown
@@ -296,19 +328,11 @@ void oomx_growth_tick(u64 now)
  */
 void oomx_growth_lookup(struct oomx_cand *c, struct mem_cgroup *unit, u64 now)
 {
-	const struct oomx_growth_snap *snap = rcu_dereference(oomx_growth_pub);
+	const struct oomx_growth_snap *snap = oomx_growth_snap_fresh(now);
 	const struct oomx_growth_entry *e;
 	long group_growth = 0;
 
-	c->growth = 0;
-	if (snap && now - snap->t_ns > 2ULL * OOMX_GROWTH_WINDOW_MS *
-				       NSEC_PER_MSEC)
-		snap = NULL;
-	if (snap) {
-		e = oomx_growth_find(snap->task, snap->nr_tasks, c->pid);
-		if (e)
-			c->growth = e->growth;
-	}
+	c->growth = oomx_growth_of(c->pid, now);
 	if (!unit) {
 		c->group_id = 0;
 		c->group_mem = oomx_group_score(c->mem, c->growth);

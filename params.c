@@ -326,6 +326,7 @@ static int oomx_set_rules(const char *val, const struct kernel_param *kp)
 	rr->task_rules = oomx_rules_have(&rr->r, OOMX_SELECTOR_COMM) ||
 			 oomx_rules_have(&rr->r, OOMX_SELECTOR_UID);
 	rr->cgroup_rules = oomx_rules_have(&rr->r, OOMX_SELECTOR_CGROUP);
+	oomx_rule_filter_build(&rr->r, &rr->filter);
 	oomx_rules_publish(rr);
 	rr = NULL;
 out:

@@ -190,13 +190,15 @@ long oomx_score(const struct oomx_cand *c, enum oomx_policy policy,
  * oomx_policy_rescores - can @policy give a task another score than the kernel's?
  * @policy: the policy
  * @adj: the task's oom_score_adj
+ * @growth: what it gained over the growth window, as far as oomx knows
  *
  * oom_badness() gives memory + adj * totalpages / 1000.  classic is that;
  * largest and adj_first give an adj 0 task its memory, which is what the
- * kernel gave it.  Only the others need oomx's score handed back: the
- * kernel's selection is the same either way, and cheaper.
+ * kernel gave it, and growth gives a task that did not grow its classic
+ * points.  Only the others need oomx's score handed back: the kernel's
+ * selection is the same either way, and cheaper.
  */
-bool oomx_policy_rescores(enum oomx_policy policy, short adj)
+bool oomx_policy_rescores(enum oomx_policy policy, short adj, long growth)
 {
 	switch (policy) {
 	case OOMX_POLICY_CLASSIC:
@@ -204,6 +206,8 @@ bool oomx_policy_rescores(enum oomx_policy policy, short adj)
 	case OOMX_POLICY_LARGEST:
 	case OOMX_POLICY_ADJ_FIRST:
 		return adj != 0;
+	case OOMX_POLICY_GROWTH:
+		return growth > 0;
 	default:
 		return true;
 	}

@@ -181,6 +181,49 @@ bool oomx_rules_empty(const struct oomx_rules *r)
 	       !r->list[OOMX_RULE_PREFER].nr;
 }
 
+/*
+ * The first bytes of a name that comm:@pat can match, into @f: a literal
+ * (or one escaped with a backslash) is the only one; a pattern that
+ * starts with a wildcard or a class, or is malformed there, could match
+ * any, as glob_match() reads it.
+ */
+static void oomx_filter_comm(struct oomx_rule_filter *f, const char *pat)
+{
+	unsigned char d = pat[0];
+
+	if (d == '\\' && pat[1]) {
+		d = pat[1];
+	} else if (d == '*' || d == '?' || d == '[' || d == '\\') {
+		bitmap_fill(f->comm_first, 256);
+		return;
+	}
+	__set_bit(d, f->comm_first);
+}
+
+/**
+ * oomx_rule_filter_build - the quick "no rule" for @r's comm: and uid:
+ * @r: the rules
+ * @f: filled in: a task passes it if some comm: selector could match its
+ *     name's first byte, or its uid may be one a uid: selector names
+ */
+void oomx_rule_filter_build(const struct oomx_rules *r,
+			    struct oomx_rule_filter *f)
+{
+	unsigned int l, i;
+
+	memset(f, 0, sizeof(*f));
+	for (l = 0; l < OOMX_RULE_LISTS; l++) {
+		for (i = 0; i < r->list[l].nr; i++) {
+			const struct oomx_selector *sel = &r->list[l].sel[i];
+
+			if (sel->kind == OOMX_SELECTOR_COMM)
+				oomx_filter_comm(f, sel->pat);
+			else if (sel->kind == OOMX_SELECTOR_UID)
+				f->uid_bloom |= BIT_ULL(oomx_uid_bit(sel->uid));
+		}
+	}
+}
+
 static bool oomx_selector_match(const struct oomx_selector *sel,
 				const char *comm, u32 uid, const char *cgroup)
 {

@@ -26,7 +26,9 @@
  * moves into the rule's tier (policy.c).
  *
  * So do growth and cgroup_first (growth.c: a lookup in the latest
- * growth snapshot, the unit cgroup's usage from its page counters), and
+ * growth snapshot, the unit cgroup's usage from its page counters; under
+ * growth only a task the snapshot saw grow takes the return probe, since
+ * the policy gives every other one the kernel's own points), and
  * precise finalists: a candidate whose approximate memory, plus how far
  * the kernel's counters can be off, could make it the choice is counted
  * exactly, at most OOMX_EXACT_MAX per scan (compat.h says what each
@@ -112,6 +114,23 @@ static int oomx_cgroup_rule(struct oomx_rule_ctx *rc, struct task_struct *p)
 	return rule;
 }
 
+/*
+ * Could a comm: or uid: selector match @p (caller under RCU)?  Most
+ * candidates of a scan are named by no rule, and this answers for them
+ * from two loads and the filter, without copying the name or mapping the
+ * uid.  The raw kuid is the uid of the initial namespace, whose map is
+ * the identity for every uid but (uid_t)-1 (which from_kuid_munged()
+ * turns into the overflow uid, so that one always goes to the full match).
+ */
+static bool oomx_task_may_match(const struct oomx_rules_ref *rr,
+				struct task_struct *p)
+{
+	u32 uid = __kuid_val(task_uid(p));
+
+	return uid == (u32)-1 ||
+	       oomx_rule_filter_pass(&rr->filter, READ_ONCE(p->comm[0]), uid);
+}
+
 /**
  * oomx_task_rule - the operator rule that decides for @p, or 0
  * @rc: the scan's rules
@@ -129,7 +148,7 @@ int oomx_task_rule(struct oomx_rule_ctx *rc, struct task_struct *p)
 	if (!rr)
 		return rule;
 	rcu_read_lock();
-	if (rr->task_rules) {
+	if (rr->task_rules && oomx_task_may_match(rr, p)) {
 		char comm[TASK_COMM_LEN];
 
 		memcpy(comm, p->comm, sizeof(comm));
@@ -251,6 +270,7 @@ int oomx_cand_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct oomx_cand_call *d = (void *)ri->data;
 	struct oomx_event *ev = oomx_event_current();
+	long growth = 0;
 
 	/* Not a selection: a reader of /proc/PID/oom_score.  Don't return here. */
 	if (!ev)
@@ -264,12 +284,21 @@ int oomx_cand_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	if (!ev->t_first_cand_ns)
 		ev->t_first_cand_ns = oomx_now_ns();
 	/*
+	 * policy=growth gives a task that did not grow the kernel's score.
+	 * The event's start is "now" for the snapshot's age: a scan is short.
+	 */
+	if (ev->sel.policy == OOMX_POLICY_GROWTH) {
+		rcu_read_lock();
+		growth = oomx_growth_of(d->task->tgid, ev->t_start_ns);
+		rcu_read_unlock();
+	}
+	/*
 	 * The return probe is most of the cost of a candidate: take it only
 	 * where oomx's score can differ from the kernel's, or to record every
 	 * candidate (score_all, dry_run).
 	 */
 	if (!ev->score_all && !d->rule &&
-	    !oomx_policy_rescores(ev->sel.policy, d->adj) &&
+	    !oomx_policy_rescores(ev->sel.policy, d->adj, growth) &&
 	    oomx_mm_counter_slack(d->task) < OOMX_SLACK_MATERIAL) {
 		ev->nr_passed++;
 		return 1;

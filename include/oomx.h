@@ -89,6 +89,7 @@ struct oomx_rules_ref {
 	struct rcu_head rcu;
 	bool task_rules;		/* some comm: or uid: selector */
 	bool cgroup_rules;		/* some cgroup: selector */
+	struct oomx_rule_filter filter;	/* of r's comm: and uid: */
 	struct oomx_rules r;
 };
 
@@ -295,6 +296,7 @@ void oomx_cand_finalist(struct oomx_sel *sel, struct oomx_cand *c,
 void oomx_early_policy_changed(void);
 void oomx_growth_tick(u64 now);
 void oomx_growth_lookup(struct oomx_cand *c, struct mem_cgroup *unit, u64 now);
+long oomx_growth_of(pid_t tgid, u64 now);
 void oomx_growth_exit(void);
 #define OOMX_CAND_DATA_SIZE	(3 * sizeof(void *) + sizeof(long))
 

@@ -10,7 +10,9 @@
 #ifndef _OOMX_POLICY_H
 #define _OOMX_POLICY_H
 
+#include <linux/bitmap.h>
 #include <linux/bits.h>
+#include <linux/hash.h>
 #include <linux/limits.h>
 #include <linux/types.h>
 
@@ -98,6 +100,32 @@ static inline int oomx_rule_id(unsigned int list, unsigned int idx)
 	return 1 + list * OOMX_RULES_MAX + idx;
 }
 
+/*
+ * A quick "no rule" for a task, worked out once per rule write
+ * (oomx_rule_filter_build()) so that a scan need not match every
+ * candidate's name and uid against every selector: the OOM scan asks it
+ * of each candidate, and most are named by no rule.  It never says no to
+ * a task a comm: or uid: selector matches; a yes only means "match in
+ * full".
+ */
+struct oomx_rule_filter {
+	DECLARE_BITMAP(comm_first, 256); /* a name's first byte some comm: accepts */
+	u64 uid_bloom;			/* bit oomx_uid_bit() of each uid: */
+};
+
+static inline unsigned int oomx_uid_bit(u32 uid)
+{
+	return hash_32(uid, 6);
+}
+
+/* May a task named @comm_first... with uid @uid match a comm: or uid: rule? */
+static inline bool oomx_rule_filter_pass(const struct oomx_rule_filter *f,
+					 unsigned char comm_first, u32 uid)
+{
+	return test_bit(comm_first, f->comm_first) ||
+	       (f->uid_bloom & BIT_ULL(oomx_uid_bit(uid)));
+}
+
 const char *oomx_rule_list_name(enum oomx_rule_list l);
 int oomx_rule_set_parse(const char *s, struct oomx_rule_set *out,
 			const char **bad, size_t *badlen);
@@ -105,6 +133,8 @@ int oomx_rule_set_print(const struct oomx_rule_set *rs, char *buf,
 			size_t len);
 bool oomx_rules_have(const struct oomx_rules *r, enum oomx_selector_kind k);
 bool oomx_rules_empty(const struct oomx_rules *r);
+void oomx_rule_filter_build(const struct oomx_rules *r,
+			    struct oomx_rule_filter *f);
 int oomx_rules_match(const struct oomx_rules *r, const char *comm, u32 uid,
 		     const char *cgroup);
 int oomx_rule_first(int a, int b);
@@ -133,7 +163,7 @@ unsigned long oomx_mem_from_classic(long points, short adj,
 				    unsigned long totalpages);
 long oomx_score(const struct oomx_cand *c, enum oomx_policy policy,
 		unsigned long totalpages);
-bool oomx_policy_rescores(enum oomx_policy policy, short adj);
+bool oomx_policy_rescores(enum oomx_policy policy, short adj, long growth);
 
 /*
  * Growth (growth.c samples, policy.c computes): a gain of @gained pages

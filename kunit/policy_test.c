@@ -156,15 +156,30 @@ static void policy_rescores(struct kunit *test)
 	struct oomx_cand c = cand(1, 5000, 0);
 	int p;
 
-	KUNIT_EXPECT_FALSE(test, oomx_policy_rescores(OOMX_POLICY_CLASSIC, 500));
-	KUNIT_EXPECT_FALSE(test, oomx_policy_rescores(OOMX_POLICY_LARGEST, 0));
-	KUNIT_EXPECT_TRUE(test, oomx_policy_rescores(OOMX_POLICY_LARGEST, -1));
-	KUNIT_EXPECT_FALSE(test, oomx_policy_rescores(OOMX_POLICY_ADJ_FIRST, 0));
-	KUNIT_EXPECT_TRUE(test, oomx_policy_rescores(OOMX_POLICY_ADJ_FIRST, 1));
+	KUNIT_EXPECT_FALSE(test, oomx_policy_rescores(OOMX_POLICY_CLASSIC, 500, 9));
+	KUNIT_EXPECT_FALSE(test, oomx_policy_rescores(OOMX_POLICY_LARGEST, 0, 9));
+	KUNIT_EXPECT_TRUE(test, oomx_policy_rescores(OOMX_POLICY_LARGEST, -1, 0));
+	KUNIT_EXPECT_FALSE(test, oomx_policy_rescores(OOMX_POLICY_ADJ_FIRST, 0, 9));
+	KUNIT_EXPECT_TRUE(test, oomx_policy_rescores(OOMX_POLICY_ADJ_FIRST, 1, 0));
+	/* growth: only a task that grew; a shrinking one keeps its classic. */
+	KUNIT_EXPECT_FALSE(test, oomx_policy_rescores(OOMX_POLICY_GROWTH, 300, 0));
+	KUNIT_EXPECT_FALSE(test, oomx_policy_rescores(OOMX_POLICY_GROWTH, 0, -40));
+	KUNIT_EXPECT_TRUE(test, oomx_policy_rescores(OOMX_POLICY_GROWTH, 0, 1));
+	KUNIT_EXPECT_TRUE(test, oomx_policy_rescores(OOMX_POLICY_CGROUP_FIRST, 0, 0));
 	/* Where it does not rescore, the kernel's value is the policy's. */
-	for (p = 0; p < OOMX_POLICY_NR; p++)
-		if (!oomx_policy_rescores(p, 0))
+	for (p = 0; p < OOMX_POLICY_NR; p++) {
+		c.growth = 0;
+		if (!oomx_policy_rescores(p, 0, c.growth))
 			KUNIT_EXPECT_EQ(test, oomx_score(&c, p, TOTAL), c.classic);
+		c.growth = -40;
+		if (!oomx_policy_rescores(p, 0, c.growth))
+			KUNIT_EXPECT_EQ(test, oomx_score(&c, p, TOTAL), c.classic);
+		c.adj = 300;
+		c.classic = oomx_classic_points(c.mem, c.adj, TOTAL);
+		if (!oomx_policy_rescores(p, c.adj, c.growth))
+			KUNIT_EXPECT_EQ(test, oomx_score(&c, p, TOTAL), c.classic);
+		c = cand(1, 5000, 0);
+	}
 }
 
 static void classic_edges(struct kunit *test)
@@ -1537,6 +1552,58 @@ static void rule_precedence(struct kunit *test)
 			OOMX_TIER_NORMAL);
 }
 
+/* The scan's quick "no rule" never turns away a task a rule matches. */
+static void rule_filter_never_misses(struct kunit *test)
+{
+	static const char * const pats[] = {
+		"comm:sshd", "comm:systemd*", "comm:*foo", "comm:?x",
+		"comm:[ab]c", "comm:\\*lit", "comm:\\", "comm:[", "uid:0",
+		"uid:4242", "uid:65534",
+	};
+	static const char * const names[] = {
+		"sshd", "systemd-journal", "xfoo", "foo", "ax", "bc", "ac",
+		"*lit", "\\", "[", "", "bash",
+	};
+	static const u32 uids[] = { 0, 1, 1000, 4242, 65534, U32_MAX };
+	struct oomx_rule_filter *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
+	unsigned int i, j, k;
+
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	for (i = 0; i < ARRAY_SIZE(pats); i++) {
+		struct oomx_rules *r = rules_of(test, pats[i], "", "");
+
+		oomx_rule_filter_build(r, f);
+		for (j = 0; j < ARRAY_SIZE(names); j++) {
+			for (k = 0; k < ARRAY_SIZE(uids); k++) {
+				bool pass = oomx_rule_filter_pass(f, names[j][0],
+								  uids[k]);
+
+				if (oomx_rules_match(r, names[j], uids[k], NULL))
+					KUNIT_EXPECT_TRUE_MSG(test, pass,
+							      "%s missed '%s' uid %u",
+							      pats[i], names[j],
+							      uids[k]);
+			}
+		}
+	}
+	/* And it does turn away the rest: a literal start, a uid's bit. */
+	KUNIT_ASSERT_NE(test, oomx_uid_bit(1000), oomx_uid_bit(4242));
+	oomx_rule_filter_build(rules_of(test, "comm:sshd,uid:4242", "",
+					"comm:\\*lit"), f);
+	KUNIT_EXPECT_FALSE(test, oomx_rule_filter_pass(f, 'b', 1000));
+	KUNIT_EXPECT_FALSE(test, oomx_rule_filter_pass(f, '\\', 1000));
+	KUNIT_EXPECT_TRUE(test, oomx_rule_filter_pass(f, 's', 1000));
+	KUNIT_EXPECT_TRUE(test, oomx_rule_filter_pass(f, '*', 1000));
+	KUNIT_EXPECT_TRUE(test, oomx_rule_filter_pass(f, 'b', 4242));
+	/* A wildcard or class first lets every name through. */
+	oomx_rule_filter_build(rules_of(test, "", "comm:[!x]*", ""), f);
+	for (k = 0; k < 256; k++)
+		KUNIT_EXPECT_TRUE(test, oomx_rule_filter_pass(f, k, 1000));
+	/* Cgroup selectors are not its business: nothing passes for them. */
+	oomx_rule_filter_build(rules_of(test, "cgroup:/*", "", ""), f);
+	KUNIT_EXPECT_FALSE(test, oomx_rule_filter_pass(f, 's', 0));
+}
+
 static struct oomx_cand ruled(int pid, unsigned long mem, short adj, int rule)
 {
 	struct oomx_cand c = cand(pid, mem, adj);
@@ -1637,6 +1704,7 @@ static struct kunit_case oomx_rules_cases[] = {
 	KUNIT_CASE(rule_parse_limits),
 	KUNIT_CASE(rule_match_forms),
 	KUNIT_CASE(rule_precedence),
+	KUNIT_CASE(rule_filter_never_misses),
 	KUNIT_CASE(rule_tiers_in_selection),
 	KUNIT_CASE(rule_all_protected_kernel_order),
 	KUNIT_CASE(rule_extreme_scores_stay_in_tier),
