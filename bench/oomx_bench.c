@@ -6,15 +6,17 @@
  *
  *   oomx_bench select N REPEAT
  *     N filler processes (oom_score_adj 0, one shared small mm).  Each
- *     round forces one global OOM in each of five settings, in rotating
+ *     round forces one global OOM in each of six settings, in rotating
  *     order: oomx's per-candidate hook off (disable_hooks=oom_badness: the
  *     kernel's own selection alone, timed by the same probes);
  *     policy=largest as shipped (a return probe only on candidates whose
  *     score oomx changes: none of the fillers); score_all=1 (every
  *     candidate through a return probe); policy=largest with three
- *     rules that name no filler (what matching costs); and
+ *     rules that name no filler (what matching costs);
  *     policy=cgroup_first (every candidate rescored: growth lookups, the
- *     walk to its cgroup, exact counts for the finalists).  One unmeasured
+ *     walk to its cgroup, exact counts for the finalists); and
+ *     policy=growth (a lookup in the growth snapshot per candidate, the
+ *     return probe only for one that grew).  One unmeasured
  *     OOM follows each load (see bench_select()).  The records give
  *     the time from out_of_memory() to the kernel's decision (decide_us);
  *     what oomx adds is the difference, per OOM and per candidate.
@@ -176,7 +178,7 @@ static long one_oom(const char *key)
 	return val;
 }
 
-#define SELECT_MODES	5
+#define SELECT_MODES	6
 
 static const char * const select_modes[SELECT_MODES] = {
 	"disable_hooks=oom_badness",	/* the kernel's selection alone */
@@ -186,6 +188,8 @@ static const char * const select_modes[SELECT_MODES] = {
 	"policy=largest protect=comm:sshd,uid:4242,cgroup:/system.slice/*",
 	/* every candidate rescored: growth lookups, the cgroup walk, finalists */
 	"policy=cgroup_first",
+	/* a lookup in the growth snapshot; the return only for a grower */
+	"policy=growth",
 };
 
 static int bench_select(int n, int repeat)
@@ -195,6 +199,7 @@ static int bench_select(int n, int repeat)
 	double *ratio_all = samples(repeat), *per_all = samples(repeat);
 	double *ruled = samples(repeat), *ratio_rules = samples(repeat);
 	double *cgf = samples(repeat), *ratio_cgf = samples(repeat);
+	double *grow = samples(repeat), *ratio_grow = samples(repeat);
 	struct hog b;
 	int i, got = 0;
 	char what[64];
@@ -203,9 +208,11 @@ static int bench_select(int n, int repeat)
 	oomx_sleep_ms(500);
 	b = ballast(VICTIM_MB * 3);
 	for (i = 0; i < repeat; i++) {
-		long t[SELECT_MODES] = { -1, -1, -1, -1, -1 };
+		long t[SELECT_MODES];
 		int k;
 
+		for (k = 0; k < SELECT_MODES; k++)
+			t[k] = -1;
 		/* Rotate which goes first, so drift cancels out. */
 		for (k = 0; k < SELECT_MODES; k++) {
 			int m = (i + k) % SELECT_MODES;
@@ -225,9 +232,12 @@ static int bench_select(int n, int repeat)
 			one_oom("decide_us");
 			t[m] = one_oom("decide_us");
 		}
-		if (t[0] <= 0 || t[1] <= 0 || t[2] <= 0 || t[3] <= 0 ||
-		    t[4] <= 0)
+		for (k = 0; k < SELECT_MODES && t[k] > 0; k++)
+			;
+		if (k < SELECT_MODES)
 			continue;
+		grow[got] = t[5];
+		ratio_grow[got] = (double)(t[5] - t[0]) / t[0];
 		cgf[got] = t[4];
 		ratio_cgf[got] = (double)(t[4] - t[0]) / t[0];
 		ruled[got] = t[3];
@@ -254,6 +264,8 @@ static int bench_select(int n, int repeat)
 	report_as(what, "3 rules added / stock", "x", ratio_rules, got);
 	report_as(what, "oomx (cgroup_first)", "us", cgf, got);
 	report_as(what, "cgroup_first added / stock", "x", ratio_cgf, got);
+	report_as(what, "oomx (growth)", "us", grow, got);
+	report_as(what, "growth added / stock", "x", ratio_grow, got);
 	return 0;
 }
 
