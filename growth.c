@@ -328,10 +328,6 @@ long oomx_growth_of(pid_t tgid, u64 now)
  */
 void oomx_growth_lookup(struct oomx_cand *c, struct mem_cgroup *unit, u64 now)
 {
-	const struct oomx_growth_snap *snap = oomx_growth_snap_fresh(now);
-	const struct oomx_growth_entry *e;
-	long group_growth = 0;
-
 	c->growth = oomx_growth_of(c->pid, now);
 	if (!unit) {
 		c->group_id = 0;
@@ -339,12 +335,26 @@ void oomx_growth_lookup(struct oomx_cand *c, struct mem_cgroup *unit, u64 now)
 		return;
 	}
 	c->group_id = oomx_memcg_id(unit);
-	if (snap) {
-		e = oomx_growth_find(snap->group, snap->nr_groups, c->group_id);
-		if (e)
-			group_growth = e->growth;
-	}
-	c->group_mem = oomx_group_score(oomx_memcg_usage(unit), group_growth);
+	c->group_mem = oomx_unit_score(unit, now);
+}
+
+/**
+ * oomx_unit_score - a cgroup's score for cgroup_first: usage and growth
+ * @unit: a memory cgroup other than the root (caller under RCU)
+ * @now: oomx_now_ns()
+ *
+ * Any context: two page counter reads and a binary search in the
+ * growth snapshot.
+ */
+unsigned long oomx_unit_score(struct mem_cgroup *unit, u64 now)
+{
+	const struct oomx_growth_snap *snap = oomx_growth_snap_fresh(now);
+	const struct oomx_growth_entry *e = NULL;
+
+	if (snap)
+		e = oomx_growth_find(snap->group, snap->nr_groups,
+				     oomx_memcg_id(unit));
+	return oomx_group_score(oomx_memcg_usage(unit), e ? e->growth : 0);
 }
 
 /* Module exit, after the watcher has stopped: nothing reads any more. */

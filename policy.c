@@ -5,6 +5,7 @@
  * which is what lets KUnit pin the behaviour down and what lets
  * "classic" promise to match the kernel's own choice.
  */
+#include <linux/bits.h>
 #include <linux/errno.h>
 #include <linux/kernel.h>
 #include <linux/math64.h>
@@ -97,12 +98,22 @@ unsigned long oomx_mem_from_classic(long points, short adj,
  * cgroup_first: the candidate's cgroup score in the high part, its
  * classic points (moved up by totalpages, so never negative) in the low
  * one, both in pages scaled down by the same shift until three times
- * totalpages fits a part.  A part is 29 bits, so the whole stays below
- * 2^59, inside the normal tier: exact up to 2^29 / 3 pages (680 GiB with
- * 4 KiB pages), in steps of 2^shift pages beyond.
+ * totalpages fits a part.  A part is 29 bits, so the two stay below
+ * 2^59: exact up to 2^29 / 3 pages (680 GiB with 4 KiB pages), in steps
+ * of 2^shift pages beyond.
  */
 #define OOMX_GROUP_PART_BITS	29
 #define OOMX_GROUP_PART_MAX	((1UL << OOMX_GROUP_PART_BITS) - 1)
+
+/*
+ * Every cgroup_first score has this bit set, which puts it above the raw
+ * oom_badness() points (memory plus at most totalpages, far below 2^59
+ * pages) of any candidate select.c leaves at the kernel's score because
+ * its cgroup cannot win (oomx_sel_unit_may_win()): such a candidate
+ * loses in the kernel's loop, as it would have under oomx's score.  Bit
+ * and parts together stay below 2^60, inside the normal tier.
+ */
+#define OOMX_GROUP_BOOST	((long)BIT(59))
 
 static long oomx_group_points(const struct oomx_cand *c,
 			      unsigned long totalpages)
@@ -122,7 +133,8 @@ static long oomx_group_points(const struct oomx_cand *c,
 	inner = min_t(unsigned long, clamp_t(long, low, 0, LONG_MAX) >> shift,
 		      OOMX_GROUP_PART_MAX);
 	group = min(c->group_mem >> shift, OOMX_GROUP_PART_MAX);
-	return (long)((group << (OOMX_GROUP_PART_BITS + 1)) | inner);
+	return OOMX_GROUP_BOOST |
+	       (long)((group << (OOMX_GROUP_PART_BITS + 1)) | inner);
 }
 
 static long oomx_tier_points(enum oomx_tier tier, long points)
@@ -312,6 +324,33 @@ bool oomx_sel_finalist(const struct oomx_sel *sel, const struct oomx_cand *c,
 	if (sel->policy == OOMX_POLICY_CGROUP_FIRST && !c->group_id &&
 	    check_add_overflow(c->group_mem, slack, &up.group_mem))
 		up.group_mem = ULONG_MAX;
+	return oomx_score(&up, sel->policy, sel->totalpages) >=
+	       sel->best.points;
+}
+
+/**
+ * oomx_sel_unit_may_win - can a task of this cgroup still be cgroup_first's choice?
+ * @sel: the selection so far
+ * @group_mem: the cgroup's score (oomx_group_score()), as the task's
+ *	->group_mem would be
+ *
+ * The best score any task of the cgroup could have without a rule (the
+ * cgroup's part, the largest inner part) against the best so far; a
+ * later candidate wins a tie, so an equal one may win.  Always true for
+ * other policies and before an eligible candidate.  A task this says no
+ * to may be left at the kernel's points, below every cgroup_first score
+ * (OOMX_GROUP_BOOST): it loses either way.
+ */
+bool oomx_sel_unit_may_win(const struct oomx_sel *sel,
+			   unsigned long group_mem)
+{
+	const struct oomx_cand up = {
+		.classic = LONG_MAX - 1,
+		.group_mem = group_mem,
+	};
+
+	if (sel->policy != OOMX_POLICY_CGROUP_FIRST || !sel->have_best)
+		return true;
 	return oomx_score(&up, sel->policy, sel->totalpages) >=
 	       sel->best.points;
 }

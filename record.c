@@ -242,6 +242,7 @@ void oomx_record_event(const struct oomx_event *ev)
 	r->totalpages = sel->totalpages;
 	r->notifier_freed = ev->notifier_freed;
 	r->nr_seen = sel->nr_seen + ev->nr_passed;
+	r->nr_passed = ev->nr_passed;
 	r->nr_eligible = sel->nr_eligible;
 	r->nr_top = sel->nr_top;
 	r->have_choice = sel->have_best;
@@ -579,8 +580,9 @@ static void oomx_seq_record(struct seq_file *m, const struct oomx_record *r)
 		   r->memcg ? r->memcg_path : "-", r->gfp_mask, r->order,
 		   oomx_policy_name(r->policy), r->dry_run,
 		   oomx_action_name(r->action));
-	seq_printf(m, " totalpages=%lu notifier_freed=%lu seen=%u scored=%u",
-		   r->totalpages, r->notifier_freed, r->nr_seen, r->nr_eligible);
+	seq_printf(m, " totalpages=%lu notifier_freed=%lu seen=%u scored=%u passed=%u",
+		   r->totalpages, r->notifier_freed, r->nr_seen, r->nr_eligible,
+		   r->nr_passed);
 	oomx_seq_rules(m, r);
 	oomx_seq_task(m, "victim", &r->victim, killed);
 	oomx_seq_task(m, "choice", &r->choice, r->have_choice);

@@ -33,7 +33,11 @@
  * the kernel's counters can be off, could make it the choice is counted
  * exactly, at most OOMX_EXACT_MAX per scan (compat.h says what each
  * kernel's counters are).  Where counters can be off by 64 MB or more,
- * every candidate takes the return probe for this.
+ * every candidate takes the return probe for this.  Under cgroup_first
+ * the entry probe scores the task's cgroup, and a task whose cgroup
+ * cannot reach the best so far stays at the kernel's points, which are
+ * below every cgroup_first score (policy.c): only the tasks of cgroups
+ * that rank at the top as the scan goes take the return probe.
  *
  * The handlers are O(log n) per candidate (a cgroup's rule verdict is
  * worked out once per scan), take no locks but kernfs_path()'s read lock
@@ -77,6 +81,9 @@ struct oomx_cand_call {
 	unsigned long totalpages;
 	short adj;
 	short rule;
+	/* cgroup_first: the task's cgroup as the entry scored it, or 0 */
+	u64 unit_id;
+	unsigned long unit_score;
 };
 
 void oomx_rule_ctx_begin(struct oomx_rule_ctx *rc)
@@ -265,6 +272,29 @@ void oomx_cand_finalist(struct oomx_sel *sel, struct oomx_cand *c,
 
 static_assert(sizeof(struct oomx_cand_call) <= OOMX_CAND_DATA_SIZE);
 
+/*
+ * cgroup_first: can @d's task still be the choice?  Its cgroup, and that
+ * cgroup's score, are worked out here and kept for the return probe; a
+ * task whose cgroup cannot reach the best so far stays at the kernel's
+ * points, below every cgroup_first score, and loses as it would have.
+ * A task in the root cgroup is a cgroup of its own, scored by its
+ * memory, which only the return knows: it always goes on.
+ */
+static bool oomx_cand_unit_may_win(struct oomx_event *ev,
+				   struct oomx_cand_call *d)
+{
+	struct mem_cgroup *unit;
+
+	rcu_read_lock();
+	unit = oomx_task_unit(d->task, ev->memcg_ptr);
+	if (unit) {
+		d->unit_id = oomx_memcg_id(unit);
+		d->unit_score = oomx_unit_score(unit, ev->t_start_ns);
+	}
+	rcu_read_unlock();
+	return !unit || oomx_sel_unit_may_win(&ev->sel, d->unit_score);
+}
+
 /* kretprobe entry on oom_badness(struct task_struct *p, unsigned long totalpages) */
 int oomx_cand_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
@@ -280,6 +310,7 @@ int oomx_cand_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	d->totalpages = regs_get_kernel_argument(regs, 1);
 	d->adj = READ_ONCE(d->task->signal->oom_score_adj);
 	d->rule = oomx_task_rule(&ev->rules, d->task);
+	d->unit_id = 0;
 	ev->sel.totalpages = d->totalpages;
 	if (!ev->t_first_cand_ns)
 		ev->t_first_cand_ns = oomx_now_ns();
@@ -294,16 +325,19 @@ int oomx_cand_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	}
 	/*
 	 * The return probe is most of the cost of a candidate: take it only
-	 * where oomx's score can differ from the kernel's, or to record every
-	 * candidate (score_all, dry_run).
+	 * where oomx's score can differ from the kernel's in a way that can
+	 * matter, or to record every candidate (score_all, dry_run).  A rule
+	 * and counters worth counting exactly always matter.
 	 */
-	if (!ev->score_all && !d->rule &&
-	    !oomx_policy_rescores(ev->sel.policy, d->adj, growth) &&
-	    oomx_mm_counter_slack(d->task) < OOMX_SLACK_MATERIAL) {
-		ev->nr_passed++;
-		return 1;
-	}
-	return 0;
+	if (ev->score_all || d->rule ||
+	    oomx_mm_counter_slack(d->task) >= OOMX_SLACK_MATERIAL)
+		return 0;
+	if (oomx_policy_rescores(ev->sel.policy, d->adj, growth) &&
+	    (ev->sel.policy != OOMX_POLICY_CGROUP_FIRST ||
+	     oomx_cand_unit_may_win(ev, d)))
+		return 0;
+	ev->nr_passed++;
+	return 1;
 }
 
 /* The identity of a task its scan holds (RCU), for the record. */
@@ -332,7 +366,17 @@ int oomx_cand_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 	c.pid = d->task->tgid;
 	if (ret != LONG_MIN) {
 		c.mem = oomx_mem_from_classic(ret, c.adj, d->totalpages);
-		oomx_cand_context(&c, d->task, ev->sel.policy, ev->memcg_ptr);
+		if (d->unit_id) {
+			/* cgroup_first: the cgroup the entry scored */
+			rcu_read_lock();
+			c.growth = oomx_growth_of(c.pid, ev->t_start_ns);
+			rcu_read_unlock();
+			c.group_id = d->unit_id;
+			c.group_mem = d->unit_score;
+		} else {
+			oomx_cand_context(&c, d->task, ev->sel.policy,
+					  ev->memcg_ptr);
+		}
 		oomx_cand_finalist(&ev->sel, &c, d->task);
 	}
 	oomx_sel_offer(&ev->sel, &c, oomx_cand_identity, d->task);

@@ -237,7 +237,7 @@ struct oomx_event {
 	/* candidates (select.c) */
 	bool score_all;			/* every candidate through the policy */
 	struct oomx_rule_ctx rules;	/* from open to commit */
-	unsigned int nr_passed;		/* left at the kernel's (same) score */
+	unsigned int nr_passed;		/* left at the kernel's score */
 	struct oomx_sel sel;
 	u64 t_first_cand_ns;
 	/* decision (select.c) */
@@ -297,8 +297,9 @@ void oomx_early_policy_changed(void);
 void oomx_growth_tick(u64 now);
 void oomx_growth_lookup(struct oomx_cand *c, struct mem_cgroup *unit, u64 now);
 long oomx_growth_of(pid_t tgid, u64 now);
+unsigned long oomx_unit_score(struct mem_cgroup *unit, u64 now);
 void oomx_growth_exit(void);
-#define OOMX_CAND_DATA_SIZE	(3 * sizeof(void *) + sizeof(long))
+#define OOMX_CAND_DATA_SIZE	(3 * sizeof(void *) + sizeof(long) + 2 * sizeof(u64))
 
 /* kill.c */
 void oomx_victim_probe(void *data, struct task_struct *task, uid_t uid);
@@ -388,7 +389,7 @@ struct oomx_record {
 	enum oomx_action action;
 	unsigned long totalpages;
 	unsigned long notifier_freed;
-	unsigned int nr_seen, nr_eligible, nr_top;
+	unsigned int nr_seen, nr_eligible, nr_passed, nr_top;
 	bool score_all;			/* every candidate scored */
 	bool have_choice;
 	bool have_classic;

@@ -217,6 +217,8 @@ void oomx_select(struct oomx_sel *sel, struct oomx_cand *c, unsigned int n);
 #define OOMX_EXACT_MAX		32
 bool oomx_sel_finalist(const struct oomx_sel *sel, const struct oomx_cand *c,
 		       unsigned long slack);
+bool oomx_sel_unit_may_win(const struct oomx_sel *sel,
+			   unsigned long group_mem);
 
 /* What one out_of_memory() call came to, from what oomx saw of it. */
 enum oomx_action {

@@ -90,14 +90,15 @@ static const struct score_case score_cases[] = {
 	{ "growth: adj -1000 never", OOMX_POLICY_GROWTH,
 	  { .mem = 1000, .adj = -1000, .growth = 1L << 40 }, false, LONG_MIN },
 	{ "cgroup_first: group high, classic + total low", OOMX_POLICY_CGROUP_FIRST,
-	  { C(1000, 0), .group_mem = 3 }, false, (3L << 30) + 1000 + (long)TOTAL },
+	  { C(1000, 0), .group_mem = 3 }, false,
+	  (1L << 59) + (3L << 30) + 1000 + (long)TOTAL },
 	{ "cgroup_first: no group, classic order", OOMX_POLICY_CGROUP_FIRST,
-	  { C(1000, -999) }, false, 1000 - 262 * 999 + (long)TOTAL },
+	  { C(1000, -999) }, false, (1L << 59) + 1000 - 262 * 999 + (long)TOTAL },
 	{ "cgroup_first: adj -1000 never", OOMX_POLICY_CGROUP_FIRST,
 	  { .mem = 1000, .adj = -1000, .group_mem = 1UL << 20 }, false, LONG_MIN },
 	{ "cgroup_first: huge group stays in the normal tier", OOMX_POLICY_CGROUP_FIRST,
 	  { C(0, 0), .group_mem = ULONG_MAX }, false,
-	  (long)(((1UL << 29) - 1) << 30) + (long)TOTAL },
+	  (1L << 59) + (long)(((1UL << 29) - 1) << 30) + (long)TOTAL },
 	{ "unknown policy never", OOMX_POLICY_NR, { C(5, 0) }, false, LONG_MIN },
 };
 
@@ -836,6 +837,132 @@ static void select_cgroup_first_big_machine(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, sel->best.pid, 2);
 }
 
+/* The next order of @a[0..n) in lexicographic order; false after the last. */
+static bool next_order(int *a, int n)
+{
+	int i = n - 2, j = n - 1;
+
+	while (i >= 0 && a[i] >= a[i + 1])
+		i--;
+	if (i < 0)
+		return false;
+	while (a[j] <= a[i])
+		j--;
+	swap(a[i], a[j]);
+	for (i++, j = n - 1; i < j; i++, j--)
+		swap(a[i], a[j]);
+	return true;
+}
+
+/*
+ * The kernel's loop over @c in @order, with select.c's cut: a candidate
+ * with no rule, in a cgroup (->group_id) that oomx_sel_unit_may_win()
+ * says cannot win, keeps its raw oom_badness() points; every other is
+ * offered and handed oomx's score.  The pid the kernel keeps (highest,
+ * a later one winning a tie), or 0.
+ */
+static int kernel_choice_with_cut(struct oomx_sel *sel,
+				  const struct oomx_cand *c, const int *order,
+				  int n, unsigned int *passed)
+{
+	long chosen_points = LONG_MIN, v;
+	int i, chosen = 0;
+
+	for (i = 0; i < n; i++) {
+		struct oomx_cand x = c[order[i]];
+
+		if (!x.rule && x.group_id &&
+		    !oomx_sel_unit_may_win(sel, x.group_mem)) {
+			v = x.classic;
+			(*passed)++;
+		} else {
+			oomx_sel_offer(sel, &x, NULL, NULL);
+			v = x.points;
+		}
+		if (v == LONG_MIN || v < chosen_points)
+			continue;
+		chosen_points = v;
+		chosen = x.pid;
+	}
+	return chosen;
+}
+
+/*
+ * cgroup_first leaves a task whose cgroup cannot win at the kernel's
+ * points, and the kernel's loop still takes oomx's choice: in every
+ * order of the scan, on a small and a huge machine, with an adj +1000
+ * task whose raw points dwarf the others, a task in the root cgroup, a
+ * -1000 one, a tie between cgroups, and with a preferred or an avoided
+ * task about.
+ */
+static void select_cgroup_first_unit_cut(struct kunit *test)
+{
+	static const unsigned long totals[] = { TOTAL, 1UL << 40 };
+	struct oomx_sel *sel = kunit_kzalloc(test, sizeof(*sel), GFP_KERNEL);
+	struct oomx_sel *full = kunit_kzalloc(test, sizeof(*full), GFP_KERNEL);
+	int rule, t;
+
+	KUNIT_ASSERT_NOT_NULL(test, sel);
+	KUNIT_ASSERT_NOT_NULL(test, full);
+	for (t = 0; t < ARRAY_SIZE(totals); t++) {
+		unsigned long total = totals[t], u = total / 64;
+		struct oomx_cand c[] = {
+			{ .pid = 1, .mem = 4 * u, .group_id = 7, .group_mem = 5 * u },
+			{ .pid = 2, .mem = 3 * u, .group_id = 8, .group_mem = 20 * u },
+			{ .pid = 3, .mem = 9 * u, .group_id = 8, .group_mem = 20 * u },
+			{ .pid = 4, .mem = u, .adj = 1000, .group_id = 9,
+			  .group_mem = 2 * u },
+			{ .pid = 5, .mem = 15 * u, .group_mem = 15 * u },
+			{ .pid = 6, .mem = 30 * u, .adj = -1000, .group_id = 7,
+			  .group_mem = 5 * u },
+			{ .pid = 7, .mem = u / 2, .group_id = 10, .group_mem = 20 * u },
+		};
+		int n = ARRAY_SIZE(c), i;
+
+		for (i = 0; i < n; i++)
+			c[i].classic = oomx_classic_points(c[i].mem, c[i].adj,
+							   total);
+		/* 0: no rule; then the small cgroup's task preferred, avoided */
+		for (rule = 0; rule < 3; rule++) {
+			int order[ARRAY_SIZE(c)], want;
+			unsigned int passed = 0, orders = 0;
+			bool agree = true;
+
+			c[3].rule = rule == 1 ? oomx_rule_id(OOMX_RULE_PREFER, 0) :
+				    rule == 2 ? oomx_rule_id(OOMX_RULE_AVOID, 0) :
+				    OOMX_RULE_NONE;
+			oomx_sel_init(full, OOMX_POLICY_CGROUP_FIRST, total, 3);
+			oomx_select(full, c, n);
+			want = full->best.pid;
+			/* the biggest cgroup's biggest; the preferred one */
+			KUNIT_EXPECT_EQ(test, want, rule == 1 ? 4 : 3);
+			for (i = 0; i < n; i++)
+				order[i] = i;
+			do {
+				int got;
+
+				oomx_sel_init(sel, OOMX_POLICY_CGROUP_FIRST,
+					      total, 3);
+				got = kernel_choice_with_cut(sel, c, order, n,
+							     &passed);
+				if (got != want || sel->best.pid != want)
+					agree = false;
+				orders++;
+			} while (next_order(order, n));
+			KUNIT_EXPECT_TRUE_MSG(test, agree,
+					      "total %lu rule %d", total, rule);
+			KUNIT_EXPECT_EQ(test, orders, 5040U);
+			/* the cut does cut */
+			KUNIT_EXPECT_GT(test, passed, orders);
+		}
+	}
+	/* Other policies, and an empty selection, never cut. */
+	oomx_sel_init(sel, OOMX_POLICY_LARGEST, TOTAL, 3);
+	KUNIT_EXPECT_TRUE(test, oomx_sel_unit_may_win(sel, 0));
+	oomx_sel_init(sel, OOMX_POLICY_CGROUP_FIRST, TOTAL, 3);
+	KUNIT_EXPECT_TRUE(test, oomx_sel_unit_may_win(sel, 0));
+}
+
 /* growth: a fast grower beats a bigger steady task. */
 static void select_growth(struct kunit *test)
 {
@@ -967,6 +1094,7 @@ static struct kunit_case oomx_policy_cases[] = {
 	KUNIT_CASE(select_top_truncates),
 	KUNIT_CASE(select_cgroup_first),
 	KUNIT_CASE(select_cgroup_first_big_machine),
+	KUNIT_CASE(select_cgroup_first_unit_cut),
 	KUNIT_CASE(select_growth),
 	KUNIT_CASE(growth_scale),
 	KUNIT_CASE(growth_find),
