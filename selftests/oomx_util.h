@@ -590,6 +590,19 @@ static inline long scene_room_mb(const struct scene *s)
 	return s->budget_mb - strtol(buf, NULL, 10) / (long)MB;
 }
 
+/* rmdir @parent/@prefix@i for @from <= i < @to: a scene's numbered cgroups. */
+static inline void cg_rmdir_numbered(const char *parent, const char *prefix,
+				     int from, int to)
+{
+	char path[256];
+	int i;
+
+	for (i = from; i < to; i++) {
+		snprintf(path, sizeof(path), "%s/%s%d", parent, prefix, i);
+		rmdir(path);
+	}
+}
+
 static inline int cg_join(const char *cg, pid_t pid)
 {
 	char path[256];

@@ -423,13 +423,7 @@ static void conc_cg_path(char *buf, size_t len, int i)
 
 static void stress_cg_rmdir(void)
 {
-	char path[64];
-	int i;
-
-	for (i = 1; i < NCHURN; i++) {
-		conc_cg_path(path, sizeof(path), i);
-		rmdir(path);
-	}
+	cg_rmdir_numbered(STRESS_CG, "m", 1, NCHURN);
 	rmdir(STRESS_GLOBAL);
 	rmdir(STRESS_MEMCG);
 	rmdir(STRESS_CG);
