@@ -7,20 +7,21 @@
  *   oomx_bench select N REPEAT
  *     N filler processes (oom_score_adj 0, one shared small mm).  Each
  *     round loads oomx in each of six settings, in rotating order, and
- *     forces global OOMs in each: oomx's per-candidate hook off (disable_hooks=oom_badness: the
+ *     forces global OOMs in each: oomx's per-candidate hook off
+ *     (disable_hooks=oom_badness: the
  *     kernel's own selection alone, timed by the same probes);
  *     policy=largest as shipped (a return probe only on candidates whose
  *     score oomx changes: none of the fillers); score_all=1 (every
  *     candidate through a return probe); policy=largest with three
  *     rules that name no filler (what matching costs);
- *     policy=cgroup_first (every candidate's cgroup scored; the return
- *     probe, growth lookups and exact counts for the finalists only for
- *     a candidate whose cgroup may still win); and
+ *     policy=cgroup_first (every candidate's cgroup found; the return
+ *     probe, growth lookups and exact counts for the finalists for a
+ *     candidate whose cgroup may still win, here every filler); and
  *     policy=growth (a lookup in the growth snapshot per candidate, the
- *     return probe only for one that grew).  The fillers live in 16 leaf
- *     cgroups (start_fillers()).  One unmeasured OOM follows each load
- *     (see bench_select()), then three timed ones, of which the fastest
- *     counts (timed_oom()).  The records give the time from
+ *     return probe only for one that grew).  The fillers live in the
+ *     root cgroup (start_fillers()).  One unmeasured OOM follows each
+ *     load (see bench_select()), then three timed ones, of which the
+ *     fastest counts (timed_oom()).  The records give the time from
  *     out_of_memory() to the kernel's decision (decide_us); what oomx
  *     adds is the difference, per OOM and per candidate.
  *   oomx_bench stall exit|stuck REPEAT
@@ -99,53 +100,12 @@ static int filler_fn(void *arg)
 }
 
 /*
- * Where the fillers live: FILL_CGROUPS leaf cgroups, as on a host where
- * systemd or a container runtime gives every service its own, rather
- * than the root cgroup, where cgroup_first ranks each process as a
- * cgroup of its own.
- */
-#define FILL_CG		"/sys/fs/cgroup/oomx-bench"
-#define FILL_CGROUPS	16
-
-static void fill_cg_path(char *buf, size_t len, int i)
-{
-	snprintf(buf, len, FILL_CG "/f%d", i);
-}
-
-static void fill_cgroups_remove(void)
-{
-	cg_rmdir_numbered(FILL_CG, "f", 0, FILL_CGROUPS);
-	rmdir(FILL_CG);
-}
-
-static void fill_cgroups_make(void)
-{
-	char path[64];
-	int i;
-
-	fill_cgroups_remove();
-	/* The guest's init may have enabled the controller already. */
-	oomx_write_file("/sys/fs/cgroup/cgroup.subtree_control", "+memory");
-	/* A cgroup the last run's exiting fillers still held may be left. */
-	if ((mkdir(FILL_CG, 0755) && errno != EEXIST) ||
-	    oomx_write_file(FILL_CG "/cgroup.subtree_control", "+memory")) {
-		perror(FILL_CG);
-		exit(1);
-	}
-	for (i = 0; i < FILL_CGROUPS; i++) {
-		fill_cg_path(path, sizeof(path), i);
-		if (mkdir(path, 0755) && errno != EEXIST) {
-			perror(path);
-			exit(1);
-		}
-	}
-}
-
-/*
  * N processes at oom_score_adj 0 sharing one small mm: cheap, scored like
  * any other, and apart from this process, whose mm a kill of a filler
- * would otherwise take with it.  They are spread in turn over the
- * FILL_CGROUPS cgroups, so the scan meets the cgroups one after another.
+ * would otherwise take with it.  They stay in this process's (the root)
+ * cgroup: spread over 16 leaf cgroups, the trigger below allocated its
+ * whole request with no OOM at 100 tasks (cause not found), so every
+ * filler is a cgroup of its own for cgroup_first, its worst case.
  * Returns the pid of their leader, whose children they are: on SIGTERM
  * it kills and reaps them all, then exits.
  */
@@ -156,7 +116,6 @@ static pid_t start_fillers(int n)
 	char c = 0;
 	pid_t leader;
 
-	fill_cgroups_make();
 	if (pipe(fds))
 		exit(1);
 	leader = fork();
@@ -173,16 +132,6 @@ static pid_t start_fillers(int n)
 		    sigprocmask(SIG_BLOCK, &term, NULL))
 			_exit(1);
 		for (i = 1; i < n; i++) {
-			int cg = (long)(i - 1) * FILL_CGROUPS / (n - 1);
-			int prev = i > 1 ? (long)(i - 2) * FILL_CGROUPS / (n - 1) : -1;
-
-			if (cg != prev) {
-				char path[64];
-
-				fill_cg_path(path, sizeof(path), cg);
-				if (cg_join(path, 0))
-					_exit(1);
-			}
 			pids[i] = clone(filler_fn, stacks + stack * (i + 1),
 					CLONE_VM | SIGCHLD, NULL);
 			if (pids[i] < 0)
@@ -210,7 +159,6 @@ static void stop_fillers(pid_t leader)
 {
 	kill(leader, SIGTERM);
 	waitpid(leader, NULL, 0);
-	fill_cgroups_remove();
 }
 
 /* A -1000 hog leaving about @leave_mb available, so each OOM is cheap. */
@@ -256,7 +204,7 @@ static const char * const select_modes[SELECT_MODES] = {
 	"early=0 policy=largest score_all=1",	/* every candidate scored */
 	/* an operator's rules, none naming a filler: matching alone */
 	"early=0 policy=largest protect=comm:sshd,uid:4242,cgroup:/system.slice/*",
-	/* the cgroup of every candidate; the return for those that may win */
+	/* each filler a cgroup of its own: every one through the return */
 	"early=0 policy=cgroup_first",
 	/* a lookup in the growth snapshot; the return only for a grower */
 	"early=0 policy=growth",
