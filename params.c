@@ -208,7 +208,7 @@ MODULE_PARM_DESC(reap_verified_delay_ms,
 		 "Milliseconds before oomx reaps a victim whose robust futex lists it read and keeps, 0-reap_delay_ms (default 50)");
 module_param_cb(score_all, &oomx_bool_ops, &oomx_score_all, 0644);
 MODULE_PARM_DESC(score_all,
-		 "Score every candidate, for complete records (the top list, what classic would have chosen), at the cost of a return probe each; otherwise only those oomx's policy scores differently from the kernel (default 0; dry_run always scores all)");
+		 "Score every candidate, for complete records (the top list, what classic would have chosen), at the cost of a return probe each; otherwise only those whose score oomx's policy may change and that may still be the choice (default 0; dry_run always scores all)");
 module_param_cb(early, &oomx_bool_ops, &oomx_early, 0644);
 MODULE_PARM_DESC(early,
 		 "Act before an OOM when reclaim evidence shows the machine thrashing, refaulting on little memory, or below both floors (default 1)");
