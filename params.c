@@ -19,6 +19,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include "compat.h"
 #include "oomx.h"
 
 bool oomx_enabled = true;
@@ -44,6 +45,7 @@ unsigned int oomx_term_grace_ms = 1000;
  */
 static DEFINE_MUTEX(oomx_arm_lock);
 static bool oomx_live;		/* under oomx_arm_lock */
+static void oomx_scan_update(void);
 
 /* The value as the user wrote it, without the newline echo adds. */
 static int oomx_vlen(const char *val)
@@ -100,6 +102,20 @@ static const struct kernel_param_ops oomx_bool_ops = {
 	.get = param_get_bool,
 };
 
+/* dry_run and score_all: whether oomx must see every candidate. */
+static int oomx_set_scan_bool(const char *val, const struct kernel_param *kp)
+{
+	if (oomx_set_bool(val, kp))
+		return -EINVAL;
+	oomx_scan_update();
+	return 0;
+}
+
+static const struct kernel_param_ops oomx_scan_bool_ops = {
+	.set = oomx_set_scan_bool,
+	.get = param_get_bool,
+};
+
 static int oomx_set_policy(const char *val, const struct kernel_param *kp)
 {
 	enum oomx_policy p;
@@ -111,6 +127,7 @@ static int oomx_set_policy(const char *val, const struct kernel_param *kp)
 	}
 	WRITE_ONCE(oomx_policy, p);
 	oomx_early_policy_changed();
+	oomx_scan_update();
 	return 0;
 }
 
@@ -194,7 +211,7 @@ static int oomx_check_verified_delay(const char *name, unsigned int v)
 module_param_cb(enabled, &oomx_enabled_ops, &oomx_enabled, 0644);
 MODULE_PARM_DESC(enabled,
 		 "oomx on every OOM path (1, default), or every hook disarmed as if not loaded (0)");
-module_param_cb(dry_run, &oomx_bool_ops, &oomx_dry_run, 0644);
+module_param_cb(dry_run, &oomx_scan_bool_ops, &oomx_dry_run, 0644);
 MODULE_PARM_DESC(dry_run,
 		 "Record oomx's choice but let the kernel choose and reap alone, recording whether they agreed (default 0)");
 module_param_cb(policy, &oomx_policy_ops, NULL, 0644);
@@ -206,7 +223,7 @@ MODULE_PARM_DESC(reap_delay_ms,
 OOMX_UINT_PARAM(reap_verified_delay_ms, 0, 60000, oomx_check_verified_delay);
 MODULE_PARM_DESC(reap_verified_delay_ms,
 		 "Milliseconds before oomx reaps a victim whose robust futex lists it read and keeps, 0-reap_delay_ms (default 50)");
-module_param_cb(score_all, &oomx_bool_ops, &oomx_score_all, 0644);
+module_param_cb(score_all, &oomx_scan_bool_ops, &oomx_score_all, 0644);
 MODULE_PARM_DESC(score_all,
 		 "Score every candidate, for complete records (the top list, what classic would have chosen), at the cost of a return probe each; otherwise only those whose score oomx's policy may change and that may still be the choice (default 0; dry_run always scores all)");
 module_param_cb(early, &oomx_bool_ops, &oomx_early, 0644);
@@ -332,6 +349,8 @@ static int oomx_set_rules(const char *val, const struct kernel_param *kp)
 out:
 	mutex_unlock(&oomx_rules_lock);
 	kvfree(rr);
+	if (!ret)
+		oomx_scan_update();
 	return ret;
 }
 
@@ -443,11 +462,39 @@ int oomx_params_check(void)
 	return 0;
 }
 
+/*
+ * The candidate probe (oom_badness()) is nearly all that oomx adds to
+ * the kernel's selection; under a configuration whose choice is the
+ * kernel's for every candidate it stays idle (oomx_scan_needs_oomx()).
+ * Called after each write that can change that, and at start.
+ */
+static bool oomx_scan_wanted(void)
+{
+	struct oomx_scan_config n = {
+		.policy = READ_ONCE(oomx_policy),
+		.rules = !!rcu_access_pointer(oomx_rules_cur),
+		.score_all = READ_ONCE(oomx_score_all) ||
+			     READ_ONCE(oomx_dry_run),
+		.slack_max = oomx_mm_counter_slack_max(),
+	};
+
+	return oomx_scan_needs_oomx(&n);
+}
+
+static void oomx_scan_update(void)
+{
+	mutex_lock(&oomx_arm_lock);
+	oomx_probes_want(OOMX_HOOK_CANDIDATE, oomx_scan_wanted(),
+			 oomx_live && oomx_enabled);
+	mutex_unlock(&oomx_arm_lock);
+}
+
 /* Start (arming the hooks if enabled) or stop following the parameters. */
 void oomx_params_live(bool live)
 {
 	mutex_lock(&oomx_arm_lock);
 	oomx_live = live;
+	oomx_probes_want(OOMX_HOOK_CANDIDATE, oomx_scan_wanted(), false);
 	if (live && oomx_enabled)
 		oomx_probes_arm();
 	else if (!live)

@@ -225,6 +225,22 @@ bool oomx_policy_rescores(enum oomx_policy policy, short adj, long growth)
 	}
 }
 
+/**
+ * oomx_scan_needs_oomx - must oomx see every candidate of a selection?
+ * @n: the configuration an OOM would run under
+ *
+ * Under classic with no rule, no full records and counters whose error
+ * can never reach OOMX_SLACK_MATERIAL, oomx's choice is the kernel's for
+ * every candidate: the kernel's own scan is oomx's selection, and the
+ * candidate probe, which is nearly all that oomx adds to a selection,
+ * can stay idle.  Anything else needs it.
+ */
+bool oomx_scan_needs_oomx(const struct oomx_scan_config *n)
+{
+	return n->policy != OOMX_POLICY_CLASSIC || n->rules || n->score_all ||
+	       n->slack_max >= OOMX_SLACK_MATERIAL;
+}
+
 void oomx_sel_init(struct oomx_sel *sel, enum oomx_policy policy,
 		   unsigned long totalpages, unsigned int top_max)
 {
@@ -260,6 +276,8 @@ static void oomx_top_insert(struct oomx_sel *sel, const struct oomx_cand *c)
  * oomx_sel_offer - one candidate of the kernel's scan, through oomx's policy
  * @sel: selection state from oomx_sel_init()
  * @c: the candidate; ->points is filled in
+ * @identify: fills in @c's pid, uid and comm, only if @c is kept
+ * @ctx: its task, for @identify
  *
  * The kernel's oom_evaluate_task() keeps the candidate with the highest
  * points, a later one winning a tie.  oomx scores each candidate with its

@@ -46,6 +46,7 @@ struct oomx_hook_desc {
 	struct notifier_block nb;
 	bool ready;		/* resolved and registered (kprobes: disarmed) */
 	bool armed;
+	bool unwanted;		/* left idle: the configuration needs it not */
 	int err;
 };
 
@@ -282,7 +283,7 @@ int oomx_probes_arm(void)
 	for (i = 0; i < OOMX_HOOK_NR; i++) {
 		struct oomx_hook_desc *h = &oomx_hooks[i];
 
-		if (!h->ready || h->armed)
+		if (!h->ready || h->armed || h->unwanted)
 			continue;
 		ret = oomx_hook_arm(h);
 		if (ret) {
@@ -307,6 +308,39 @@ void oomx_probes_disarm(void)
 			oomx_hook_disarm(h);
 		h->armed = false;
 	}
+}
+
+/**
+ * oomx_probes_want - arm a hook only while the configuration needs it
+ * @i: the hook
+ * @want: needed now
+ * @live: the hooks are armed (enabled, and loaded)
+ *
+ * Caller serialises arm/disarm (params.c).  The candidate hook is the one
+ * user: an event opened while it was idle knows it (trigger.c), and one
+ * that saw it go idle in the middle of its scan leaves the choice to the
+ * kernel's own scores.
+ */
+void oomx_probes_want(enum oomx_hook i, bool want, bool live)
+{
+	struct oomx_hook_desc *h = &oomx_hooks[i];
+	int ret;
+
+	h->unwanted = !want;
+	if (!h->ready || !live || h->armed == want)
+		return;
+	if (!want) {
+		oomx_hook_disarm(h);
+		WRITE_ONCE(h->armed, false);
+		return;
+	}
+	ret = oomx_hook_arm(h);
+	if (ret) {
+		pr_warn("cannot arm %s (%d): no %s\n", h->name, ret, h->feature);
+		h->err = ret;
+		return;
+	}
+	WRITE_ONCE(h->armed, true);
 }
 
 /* After oomx_probes_disarm(): no handler of oomx's runs once this returns. */
@@ -365,6 +399,8 @@ void oomx_probes_show(struct seq_file *m)
 		}
 		seq_printf(m, "hook %s %s", h->name,
 			   h->armed ? "active" : "idle");
+		if (h->unwanted)
+			seq_puts(m, " (not needed: the kernel's scan is oomx's selection)");
 		if (h->type == OOMX_KPROBE)
 			seq_printf(m, " at %pS", h->kp.addr);
 		else if (h->type == OOMX_KRETPROBE)

@@ -243,6 +243,7 @@ void oomx_record_event(const struct oomx_event *ev)
 	r->notifier_freed = ev->notifier_freed;
 	r->nr_seen = sel->nr_seen + ev->nr_passed;
 	r->nr_passed = ev->nr_passed;
+	r->scan_kernel = ev->scan_kernel && !ev->cand_armed;
 	r->nr_eligible = sel->nr_eligible;
 	r->nr_top = sel->nr_top;
 	r->have_choice = sel->have_best;
@@ -580,9 +581,14 @@ static void oomx_seq_record(struct seq_file *m, const struct oomx_record *r)
 		   r->memcg ? r->memcg_path : "-", r->gfp_mask, r->order,
 		   oomx_policy_name(r->policy), r->dry_run,
 		   oomx_action_name(r->action));
-	seq_printf(m, " totalpages=%lu notifier_freed=%lu seen=%u scored=%u passed=%u",
-		   r->totalpages, r->notifier_freed, r->nr_seen, r->nr_eligible,
-		   r->nr_passed);
+	seq_printf(m, " totalpages=%lu notifier_freed=%lu", r->totalpages,
+		   r->notifier_freed);
+	/* The kernel's scan alone: oomx did not count its candidates. */
+	if (r->scan_kernel)
+		seq_puts(m, " seen=- scored=- passed=-");
+	else
+		seq_printf(m, " seen=%u scored=%u passed=%u", r->nr_seen,
+			   r->nr_eligible, r->nr_passed);
 	oomx_seq_rules(m, r);
 	oomx_seq_task(m, "victim", &r->victim, killed);
 	oomx_seq_task(m, "choice", &r->choice, r->have_choice);

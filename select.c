@@ -210,14 +210,6 @@ bool oomx_task_mm_facts(struct task_struct *p, bool exact,
 	return false;
 }
 
-/*
- * Counters off by this much (64 MB) or more are worth a return probe on
- * every candidate, to count the finalists exactly: 6.12 on 64 CPUs and
- * up, 6.1 for a process of 64 threads and up.  Below it the kernel's
- * own reading stands where oomx's policy agrees with the kernel's.
- */
-#define OOMX_SLACK_MATERIAL	((64UL << 20) >> PAGE_SHIFT)
-
 /**
  * oomx_cand_context - what policy=growth and cgroup_first need of @p
  * @c: the candidate, ->pid and ->mem filled in
@@ -468,6 +460,9 @@ int oomx_decision_pre(struct kprobe *kp, struct pt_regs *regs)
 		return 0;
 	p = oc->chosen;
 	ev->reached_kill = true;
+	/* No candidate told it (the kernel's scan alone): oc has it. */
+	if (!ev->sel.totalpages)
+		ev->sel.totalpages = oc->totalpages;
 	ev->t_decide_ns = oomx_now_ns();
 	ev->kill_allocating = message &&
 			      strstr(message, "oom_kill_allocating_task");

@@ -98,6 +98,23 @@ u64 oomx_events_closed_seq(void)
 	return atomic64_read(&oomx_closed_seq);
 }
 
+/*
+ * Does the configuration @ev snapshot at its start give every candidate
+ * the kernel's own points (policy.c)?  Then the kernel's scan is oomx's
+ * selection, with or without the candidate hook.
+ */
+static bool oomx_scan_kernel_is_oomx(const struct oomx_event *ev)
+{
+	struct oomx_scan_config n = {
+		.policy = ev->sel.policy,
+		.rules = !!ev->rules.rr,
+		.score_all = ev->score_all,
+		.slack_max = oomx_mm_counter_slack_max(),
+	};
+
+	return !oomx_scan_needs_oomx(&n);
+}
+
 static void oomx_event_close(struct oomx_event *ev, bool progress,
 			     bool unfinished)
 {
@@ -117,12 +134,16 @@ static void oomx_event_close(struct oomx_event *ev, bool progress,
 
 	/*
 	 * oomx chose only if every candidate went through its policy: the
-	 * hook armed for the whole call, none missed, and some seen.
+	 * hook armed for the whole call, none missed, and some seen; or if
+	 * its policy gives every candidate the kernel's own points, so that
+	 * the kernel's scan, with the candidate hook idle, was oomx's.
 	 */
-	ev->scored_all = ev->cand_armed && !unfinished &&
-			 oomx_hook_active(OOMX_HOOK_CANDIDATE) &&
-			 missed == ev->missed_at_start &&
-			 ev->sel.nr_seen + ev->nr_passed;
+	ev->scored_all = !unfinished &&
+			 (ev->scan_kernel ||
+			  (ev->cand_armed &&
+			   oomx_hook_active(OOMX_HOOK_CANDIDATE) &&
+			   missed == ev->missed_at_start &&
+			   ev->sel.nr_seen + ev->nr_passed));
 	if (missed != ev->missed_at_start)
 		oomx_count(OOMX_C_SCORE_MISSES, missed - ev->missed_at_start);
 	f.scored_all = ev->scored_all;
@@ -192,6 +213,7 @@ int oomx_oom_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 		      READ_ONCE(oomx_top_candidates));
 	/* The rules of the moment, for the whole scan (put at commit). */
 	oomx_rule_ctx_begin(&ev->rules);
+	ev->scan_kernel = oomx_scan_kernel_is_oomx(ev);
 	trace_oomx_trigger(ev->seq, ev->memcg ? OOMX_TRIGGER_MEMCG :
 			   OOMX_TRIGGER_GLOBAL, 0, ev->pid, ev->memcg_id,
 			   (__force unsigned int)ev->gfp_mask, ev->order);

@@ -6,12 +6,13 @@
  *
  *   oomx_bench select N REPEAT
  *     N filler processes (oom_score_adj 0, one shared small mm).  Each
- *     round loads oomx in each of six settings, in rotating order, and
+ *     round loads oomx in each of seven settings, in rotating order, and
  *     forces global OOMs in each: oomx's per-candidate hook off
- *     (disable_hooks=oom_badness: the
- *     kernel's own selection alone, timed by the same probes);
- *     policy=largest as shipped (a return probe only on candidates whose
- *     score oomx changes: none of the fillers); score_all=1 (every
+ *     (disable_hooks=oom_badness: the kernel's own selection alone, timed
+ *     by the same probes); the defaults as shipped (policy=classic, the
+ *     candidate hook idle where the counters need no exact count);
+ *     policy=largest (a return probe only on candidates whose score
+ *     oomx changes: none of the fillers); score_all=1 (every
  *     candidate through a return probe); policy=largest with three
  *     rules that name no filler (what matching costs);
  *     policy=cgroup_first (every candidate's cgroup found; the return
@@ -190,25 +191,33 @@ static long one_oom(const char *key)
 	return val;
 }
 
-#define SELECT_MODES	6
 /* OOMs timed per load; the least disturbed (the fastest) counts. */
 #define SELECT_TIMED	3
 
 /*
  * early=0 throughout: early intervention acting on the trigger's
  * MemAvailable floor would kill the victim before the OOM it is timing.
+ * The first is the kernel's selection alone, the base of every ratio.
  */
-static const char * const select_modes[SELECT_MODES] = {
-	"early=0 disable_hooks=oom_badness",	/* the kernel's selection alone */
-	"early=0 policy=largest",		/* oomx as shipped */
-	"early=0 policy=largest score_all=1",	/* every candidate scored */
+static const struct {
+	const char *params, *name;
+} select_modes[] = {
+	{ "early=0 disable_hooks=oom_badness", "stock selection" },
+	/* as shipped: the candidate hook idle where counters are close */
+	{ "early=0", "classic" },
+	/* the return only for a task whose adj is not 0: none here */
+	{ "early=0 policy=largest", "largest" },
+	{ "early=0 policy=largest score_all=1", "largest, score_all" },
 	/* an operator's rules, none naming a filler: matching alone */
-	"early=0 policy=largest protect=comm:sshd,uid:4242,cgroup:/system.slice/*",
+	{ "early=0 policy=largest protect=comm:sshd,uid:4242,cgroup:/system.slice/*",
+	  "largest, 3 rules" },
 	/* each filler a cgroup of its own: every one through the return */
-	"early=0 policy=cgroup_first",
+	{ "early=0 policy=cgroup_first", "cgroup_first" },
 	/* a lookup in the growth snapshot; the return only for a grower */
-	"early=0 policy=growth",
+	{ "early=0 policy=growth", "growth" },
 };
+
+#define SELECT_MODES	ARRAY_SIZE(select_modes)
 
 /*
  * decide_us of the fastest of SELECT_TIMED OOMs.  Under TCG the guest's
@@ -233,32 +242,31 @@ static long timed_oom(void)
 
 static int bench_select(int n, int repeat)
 {
-	double *stock = samples(repeat), *ox = samples(repeat);
-	double *all = samples(repeat), *ratio = samples(repeat);
-	double *ratio_all = samples(repeat), *per_all = samples(repeat);
-	double *ruled = samples(repeat), *ratio_rules = samples(repeat);
-	double *cgf = samples(repeat), *ratio_cgf = samples(repeat);
-	double *grow = samples(repeat), *ratio_grow = samples(repeat);
+	double *us[SELECT_MODES], *added[SELECT_MODES];
+	double *per_all = samples(repeat);
 	struct hog b;
-	int i, got = 0;
-	char what[64];
+	unsigned int i, k, got = 0;
+	char what[64], name[96];
 	pid_t fillers = start_fillers(n);
 
+	for (k = 0; k < SELECT_MODES; k++) {
+		us[k] = samples(repeat);
+		added[k] = samples(repeat);
+	}
 	oomx_sleep_ms(500);
 	b = ballast(VICTIM_MB * 3);
-	for (i = 0; i < repeat; i++) {
+	for (i = 0; i < (unsigned int)repeat; i++) {
 		long t[SELECT_MODES];
-		int k;
 
 		for (k = 0; k < SELECT_MODES; k++)
 			t[k] = -1;
 		/* Rotate which goes first, so drift cancels out. */
 		for (k = 0; k < SELECT_MODES; k++) {
-			int m = (i + k) % SELECT_MODES;
+			unsigned int m = (i + k) % SELECT_MODES;
 
 			if (oomx_loaded())
 				oomx_unload();
-			if (oomx_load(select_modes[m])) {
+			if (oomx_load(select_modes[m].params)) {
 				perror("load oomx");
 				return 1;
 			}
@@ -275,36 +283,27 @@ static int bench_select(int n, int repeat)
 			;
 		if (k < SELECT_MODES)
 			continue;
-		grow[got] = t[5];
-		ratio_grow[got] = (double)(t[5] - t[0]) / t[0];
-		cgf[got] = t[4];
-		ratio_cgf[got] = (double)(t[4] - t[0]) / t[0];
-		ruled[got] = t[3];
-		ratio_rules[got] = (double)(t[3] - t[0]) / t[0];
-		stock[got] = t[0];
-		ox[got] = t[1];
-		all[got] = t[2];
-		ratio[got] = (double)(t[1] - t[0]) / t[0];
-		ratio_all[got] = (double)(t[2] - t[0]) / t[0];
-		per_all[got] = (t[2] - t[0]) * 1000.0 / n;
+		for (k = 0; k < SELECT_MODES; k++) {
+			us[k][got] = t[k];
+			added[k][got] = (double)(t[k] - t[0]) / t[0];
+		}
+		/* largest, score_all: what one return probe costs */
+		per_all[got] = (t[3] - t[0]) * 1000.0 / n;
 		got++;
 	}
 	oomx_unload();
 	hog_stop(&b);
 	stop_fillers(fillers);
 	snprintf(what, sizeof(what), "select %5d tasks", n);
-	report_as(what, "stock selection", "us", stock, got);
-	report_as(what, "oomx (largest)", "us", ox, got);
-	report_as(what, "oomx (largest, score_all)", "us", all, got);
-	report_as(what, "oomx added / stock", "x", ratio, got);
-	report_as(what, "score_all added / stock", "x", ratio_all, got);
+	report_as(what, select_modes[0].name, "us", us[0], got);
+	for (k = 1; k < SELECT_MODES; k++) {
+		snprintf(name, sizeof(name), "oomx (%s)", select_modes[k].name);
+		report_as(what, name, "us", us[k], got);
+		snprintf(name, sizeof(name), "%s added / stock",
+			 select_modes[k].name);
+		report_as(what, name, "x", added[k], got);
+	}
 	report_as(what, "score_all added per candidate", "ns", per_all, got);
-	report_as(what, "oomx (largest, 3 rules)", "us", ruled, got);
-	report_as(what, "3 rules added / stock", "x", ratio_rules, got);
-	report_as(what, "oomx (cgroup_first)", "us", cgf, got);
-	report_as(what, "cgroup_first added / stock", "x", ratio_cgf, got);
-	report_as(what, "oomx (growth)", "us", grow, got);
-	report_as(what, "growth added / stock", "x", ratio_grow, got);
 	return 0;
 }
 

@@ -411,6 +411,25 @@ static inline unsigned long oomx_mm_counter_slack(struct task_struct *p)
 #endif
 }
 
+/*
+ * The most oomx_mm_counter_slack() can ever be on this machine, for any
+ * task: 6.12's percpu_counter_batch is max(32, 2 * online CPUs)
+ * (lib/percpu_counter.c, compute_batch_value()), so its bound comes from
+ * the possible CPUs; 6.1's grows with a process's threads, without bound.
+ */
+static inline unsigned long oomx_mm_counter_slack_max(void)
+{
+#ifdef OOMX_HAVE_MM_COUNTER_SUM
+	unsigned long cpus = nr_cpu_ids;
+
+	return (unsigned long)OOMX_RSS_COUNTERS * max(32UL, 2 * cpus) * cpus;
+#elif defined(SPLIT_RSS_COUNTING)
+	return ULONG_MAX;
+#else
+	return 0;
+#endif
+}
+
 /* Caller holds task_lock() of a thread whose ->mm is @mm, and RCU. */
 static inline unsigned long oomx_mm_pages_exact(struct task_struct *p,
 						struct mm_struct *mm)
@@ -487,8 +506,10 @@ oomx_task_unit(struct task_struct *p, struct mem_cgroup *domain)
 /*
  * Fields oomx reads from kernel structures, all through public headers:
  *  - struct oom_control (->chosen, ->chosen_points, ->memcg, ->gfp_mask,
- *    ->order) in probes on out_of_memory() and oom_kill_process(), whose
+ *    ->order, and ->totalpages, set by constrained_alloc() before the
+ *    scan) in probes on out_of_memory() and oom_kill_process(), whose
  *    caller holds oom_lock and the references behind them;
+ *  - nr_cpu_ids, for the bound on 6.2+'s counter error (above);
  *  - the arguments of oom_badness() (a task the kernel's scan holds under
  *    RCU or css_task_iter, and totalpages) and its return value, which
  *    oomx replaces with its own score when it is in charge;

@@ -146,6 +146,7 @@ int oomx_probes_init(void);
 void oomx_probes_exit(void);
 int oomx_probes_arm(void);
 void oomx_probes_disarm(void);
+void oomx_probes_want(enum oomx_hook i, bool want, bool live);
 bool oomx_hook_active(enum oomx_hook h);
 bool oomx_hook_known(const char *symbol);
 unsigned long oomx_hook_missed(enum oomx_hook h);
@@ -231,6 +232,7 @@ struct oomx_event {
 	int order;
 	bool dry_run;
 	bool cand_armed;		/* the candidate probe, at open */
+	bool scan_kernel;		/* its configuration: the kernel's scan is oomx's */
 	unsigned long missed_at_start;	/* of the candidate probe */
 	struct oomx_reclaim_sums reclaim_at_start;
 	unsigned long notifier_freed;	/* prepare: what notifiers freed */
@@ -390,6 +392,7 @@ struct oomx_record {
 	unsigned long totalpages;
 	unsigned long notifier_freed;
 	unsigned int nr_seen, nr_eligible, nr_passed, nr_top;
+	bool scan_kernel;		/* oomx saw no candidate: none needed it */
 	bool score_all;			/* every candidate scored */
 	bool have_choice;
 	bool have_classic;

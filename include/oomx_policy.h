@@ -16,6 +16,8 @@
 #include <linux/limits.h>
 #include <linux/types.h>
 
+#include <asm/page.h>
+
 enum oomx_policy {
 	OOMX_POLICY_CLASSIC,	/* the kernel's oom_badness(), exactly */
 	OOMX_POLICY_LARGEST,	/* memory only; adj ignored but -1000 */
@@ -164,6 +166,25 @@ unsigned long oomx_mem_from_classic(long points, short adj,
 long oomx_score(const struct oomx_cand *c, enum oomx_policy policy,
 		unsigned long totalpages);
 bool oomx_policy_rescores(enum oomx_policy policy, short adj, long growth);
+
+/*
+ * Counters off by this much (64 MB) or more are worth a return probe on
+ * every candidate, to count the finalists exactly: 6.12 on 46 CPUs and
+ * up (4 x max(32, 2 x CPUs) x CPUs pages), 6.1 for a process of 64
+ * threads and up.  Below it the kernel's own reading stands where
+ * oomx's policy agrees with the kernel's.
+ */
+#define OOMX_SLACK_MATERIAL	((64UL << 20) >> PAGE_SHIFT)
+
+/* What decides whether oomx must see each candidate (params.c, trigger.c). */
+struct oomx_scan_config {
+	enum oomx_policy policy;
+	bool rules;			/* any protect=, avoid= or prefer= */
+	bool score_all;			/* score_all, or dry_run */
+	unsigned long slack_max;	/* the counters' worst error, pages */
+};
+
+bool oomx_scan_needs_oomx(const struct oomx_scan_config *n);
 
 /*
  * Growth (growth.c samples, policy.c computes): a gain of @gained pages

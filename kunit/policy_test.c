@@ -151,6 +151,54 @@ static void classic_roundtrip_test(struct kunit *test)
 			c->mem);
 }
 
+/* Under @p, does any task get another score than the kernel's? */
+static bool any_rescored(enum oomx_policy p)
+{
+	static const short adjs[] = { -1000, -1, 0, 1, 1000 };
+	static const long growths[] = { -40, 0, 1, 1L << 40 };
+	unsigned int a, g;
+
+	for (a = 0; a < ARRAY_SIZE(adjs); a++)
+		for (g = 0; g < ARRAY_SIZE(growths); g++)
+			if (oomx_policy_rescores(p, adjs[a], growths[g]))
+				return true;
+	return false;
+}
+
+/*
+ * When may the candidate probe stay idle?  Only where no candidate's
+ * score can differ from the kernel's and nothing asks to see them all.
+ */
+static void scan_needs_oomx(struct kunit *test)
+{
+	static const unsigned long slack[] = {
+		0, 256, OOMX_SLACK_MATERIAL - 1, OOMX_SLACK_MATERIAL, ULONG_MAX,
+	};
+	struct oomx_scan_config n = {};
+	unsigned int s, r;
+	int p;
+
+	for (p = 0; p < OOMX_POLICY_NR; p++) {
+		for (r = 0; r < 4 * ARRAY_SIZE(slack); r++) {
+			bool idle;
+
+			n.policy = p;
+			n.rules = r & 1;
+			n.score_all = r & 2;
+			s = r / 4;
+			n.slack_max = slack[s];
+			idle = p == OOMX_POLICY_CLASSIC && !(r & 3) &&
+			       slack[s] < OOMX_SLACK_MATERIAL;
+			KUNIT_EXPECT_EQ_MSG(test, oomx_scan_needs_oomx(&n), !idle,
+					    "policy %d rules %u score_all %u slack %lu",
+					    p, r & 1, !!(r & 2), slack[s]);
+			/* Idle only where the policy leaves every score alone. */
+			if (idle)
+				KUNIT_EXPECT_FALSE(test, any_rescored(p));
+		}
+	}
+}
+
 /* Which candidates need oomx's score handed back to the kernel. */
 static void policy_rescores(struct kunit *test)
 {
@@ -1084,6 +1132,7 @@ static struct kunit_case oomx_policy_cases[] = {
 	KUNIT_CASE_PARAM(classic_roundtrip_test, classic_gen_params),
 	KUNIT_CASE(classic_edges),
 	KUNIT_CASE(policy_rescores),
+	KUNIT_CASE(scan_needs_oomx),
 	KUNIT_CASE(select_largest_wins),
 	KUNIT_CASE(select_tie_later_wins),
 	KUNIT_CASE(select_ties_cost_nothing_once_full),

@@ -198,7 +198,65 @@ TEST_F(loaded, enabled_disarms_every_hook)
 	ASSERT_EQ(0, oomx_param_write("enabled", "y"));
 	ASSERT_EQ(0, oomx_read_file(OOMX_DEBUGFS "status", buf, sizeof(buf)));
 	EXPECT_NE(NULL, strstr(buf, "hook out_of_memory active"));
-	EXPECT_NE(NULL, strstr(buf, "hook oom_badness active"));
+	EXPECT_NE(NULL, strstr(buf, "hook mark_victim active"));
+}
+
+/* Is the candidate hook armed, as debugfs status says? */
+static bool cand_hook_active(void)
+{
+	char buf[4096];
+
+	if (oomx_read_file(OOMX_DEBUGFS "status", buf, sizeof(buf)))
+		return false;
+	return strstr(buf, "hook oom_badness active");
+}
+
+/*
+ * The candidate hook is armed exactly while the configuration needs
+ * oomx to see each candidate: any policy but classic, a rule, score_all,
+ * dry_run, or counters that can be off by 64 MB; and enabled=1 arms it
+ * only then.
+ */
+TEST_F(loaded, candidate_hook_follows_configuration)
+{
+	static const char * const need[][3] = {
+		{ "policy", "largest", "classic" },
+		{ "policy", "cgroup_first", "classic" },
+		{ "score_all", "1", "0" },
+		{ "dry_run", "1", "0" },
+		{ "protect", "comm:sshd", "\n" },
+		{ "prefer", "cgroup:/user.slice/*", "\n" },
+	};
+	bool idle = oomx_classic_scan_idle();
+	char buf[4096];
+	unsigned int i;
+
+	EXPECT_EQ(!idle, cand_hook_active());
+	ASSERT_EQ(0, oomx_read_file(OOMX_DEBUGFS "status", buf, sizeof(buf)));
+	if (idle)
+		EXPECT_NE(NULL, strstr(buf, "hook oom_badness idle (not needed: the kernel's scan is oomx's selection)"))
+			TH_LOG("%s", buf);
+	for (i = 0; i < ARRAY_SIZE(need); i++) {
+		ASSERT_EQ(0, oomx_param_write(need[i][0], need[i][1]));
+		EXPECT_TRUE(cand_hook_active())
+			TH_LOG("%s=%s", need[i][0], need[i][1]);
+		ASSERT_EQ(0, oomx_param_write(need[i][0], need[i][2]));
+		EXPECT_EQ(!idle, cand_hook_active())
+			TH_LOG("%s=%s", need[i][0], need[i][2]);
+	}
+	/* A bad write changes nothing, the hook included. */
+	EXPECT_EQ(-EINVAL, oomx_param_write("policy", "biggest"));
+	EXPECT_EQ(!idle, cand_hook_active());
+	/* While disabled it stays off; enabling arms what is needed then. */
+	ASSERT_EQ(0, oomx_param_write("enabled", "0"));
+	ASSERT_EQ(0, oomx_param_write("policy", "growth"));
+	EXPECT_FALSE(cand_hook_active());
+	ASSERT_EQ(0, oomx_param_write("enabled", "1"));
+	EXPECT_TRUE(cand_hook_active());
+	ASSERT_EQ(0, oomx_param_write("enabled", "0"));
+	ASSERT_EQ(0, oomx_param_write("policy", "classic"));
+	ASSERT_EQ(0, oomx_param_write("enabled", "1"));
+	EXPECT_EQ(!idle, cand_hook_active());
 }
 
 TEST_F(loaded, debugfs_files)

@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -309,6 +310,35 @@ static inline bool dmesg_has(const char *needle)
 }
 
 /* The newest decision record, or "" if there is none. */
+/*
+ * Does policy=classic, with no rule, score_all or dry_run, leave oomx's
+ * candidate hook (oom_badness) idle on this kernel?  Not where the mm
+ * counters can be off by 64 MB (include/compat.h): 6.1 caches per
+ * thread, and a process may have any number of threads; 6.2 on counts
+ * per CPU, off by 4 counters x max(32, 2 x CPUs) pages x CPUs, the
+ * possible CPUs bounding it.
+ */
+static inline bool oomx_classic_scan_idle(void)
+{
+	char buf[64];
+	struct utsname u;
+	int major = 0, minor = 0;
+	long cpus, last = 0, batch;
+	char *dash;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return false;
+	if (major < 6 || (major == 6 && minor < 2))
+		return false;
+	if (oomx_read_file("/sys/devices/system/cpu/possible", buf, sizeof(buf)))
+		return false;
+	dash = strrchr(buf, '-');
+	last = strtol(dash ? dash + 1 : buf, NULL, 10);
+	cpus = last + 1;
+	batch = 2 * cpus > 32 ? 2 * cpus : 32;
+	return 4 * batch * cpus < (64L << 20) / sysconf(_SC_PAGESIZE);
+}
+
 static inline const char *oomx_last_decision(void)
 {
 	static char buf[1 << 17];
