@@ -68,7 +68,7 @@ enum oomx_early_stage {
 /* The watcher's own state: only the watcher thread touches it. */
 static struct {
 	struct oomx_early_state trig;
-	u64 last_ns, last_stall_ns, last_ws, last_rf;
+	u64 last_ns, last_stall_ns, last_ws, last_rf, last_scans;
 	unsigned int calm_ticks;
 	/* the victim in flight */
 	enum oomx_early_stage stage;
@@ -144,6 +144,28 @@ static u64 oomx_ws_refaults(void)
 	       global_node_page_state(WORKINGSET_ACTIVATE_ANON);
 }
 
+/*
+ * Pages the machine's own reclaim scanned: kswapd's and direct reclaim's
+ * pgscan vm events (vm_event_states is exported; summed over the
+ * possible CPUs, as the kernel folds a dead CPU's into a live one).
+ * Reclaim against a memory cgroup's limit is not counted there
+ * (shrink_inactive_list() and MGLRU's evict_folios() count it only in
+ * the cgroup's own events), which is what tells the two apart.
+ */
+static u64 oomx_machine_scans(void)
+{
+	u64 sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		const struct vm_event_state *e = &per_cpu(vm_event_states, cpu);
+
+		sum += READ_ONCE(e->event[PGSCAN_KSWAPD]) +
+		       READ_ONCE(e->event[PGSCAN_DIRECT]);
+	}
+	return sum;
+}
+
 /* Every refault: a page read back in after it was evicted. */
 static u64 oomx_refaults(void)
 {
@@ -154,7 +176,7 @@ static u64 oomx_refaults(void)
 static void oomx_early_sample(struct oomx_pressure *p, u64 now)
 {
 	u64 stall = oomx_memstall_some_ns(now), ws = oomx_ws_refaults();
-	u64 rf = oomx_refaults();
+	u64 rf = oomx_refaults(), scans = oomx_machine_scans();
 
 	p->dt_ns = oomx_w.last_ns ? now - oomx_w.last_ns : 0;
 	p->stall_ns = stall - oomx_w.last_stall_ns;
@@ -167,6 +189,9 @@ static void oomx_early_sample(struct oomx_pressure *p, u64 now)
 	oomx_w.last_ws = ws;
 	p->refaults = rf >= oomx_w.last_rf ? rf - oomx_w.last_rf : 0;
 	oomx_w.last_rf = rf;
+	p->machine_scans = oomx_w.last_scans && scans > oomx_w.last_scans ?
+			   scans - oomx_w.last_scans : 0;
+	oomx_w.last_scans = scans;
 }
 
 /* ---- the choice ---- */

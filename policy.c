@@ -769,6 +769,7 @@ static void oomx_episode_add(struct oomx_episode *e,
 	e->stall_ns += min(p->stall_ns, p->dt_ns);
 	e->ws_refaults += p->ws_refaults;
 	e->refaults += p->refaults;
+	e->machine_scans += p->machine_scans;
 }
 
 static bool oomx_sustained(const struct oomx_episode *e, unsigned int ms,
@@ -832,7 +833,10 @@ static bool oomx_refault_drowning(const struct oomx_episode *e,
  * an episode; once one is under way, ticks down to half that keep it
  * going (hysteresis), anything less ends it.  It acts when it has lasted
  * sustain_ms and, over its whole length, the stall share is still at
- * least stall_pct and working-set refaults at least refault_kbps.
+ * least stall_pct, working-set refaults at least refault_kbps, and the
+ * machine's own reclaim scanned (stalls and refaults of a memory cgroup
+ * at its limit alone are that cgroup's, whose reclaim the kernel does
+ * not count in the machine's pgscan events).
  *
  * Refaulting: MemAvailable under refault_avail_pct of RAM and pages read
  * back in after eviction (oomx_refault_tick() for the episode).  It acts
@@ -877,6 +881,7 @@ enum oomx_early_verdict oomx_early_step(struct oomx_early_state *s,
 		memset(&s->floor, 0, sizeof(s->floor));
 
 	if (oomx_sustained(&s->thrash, cfg->sustain_ms, now_ns) &&
+	    s->thrash.machine_scans &&
 	    oomx_episode_stall_pct(&s->thrash) >= cfg->stall_pct &&
 	    oomx_episode_refault_kbps(&s->thrash, cfg->page_kb) >=
 	    cfg->refault_kbps)

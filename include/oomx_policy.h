@@ -330,7 +330,10 @@ int oomx_robust_walk(const struct oomx_robust_ops *ops, void *ctx,
  * carries the episodes.  Three triggers:
  *
  *  - thrashing: memory stall *with* refaults of the working set (what
- *    PSI sees: anon thrashing on swap, workingset page cache);
+ *    PSI sees: anon thrashing on swap, workingset page cache), while the
+ *    machine's own reclaim runs (kswapd or direct reclaim scanning: a
+ *    memory cgroup thrashing at its limit stalls its tasks too, and is
+ *    its own trigger's, never a reason to kill outside it);
  *  - refaulting: little memory available and the page cache it leaves
  *    read back in, as fast as the disk allows, faster than
  *    refault_pct of what is available per second.  PSI is blind to this
@@ -348,6 +351,7 @@ struct oomx_pressure {
 	u64 stall_ns;		/* time some user task was in a memory stall */
 	u64 ws_refaults;	/* refaults of working-set pages (activations) */
 	u64 refaults;		/* every refault of an evicted page */
+	u64 machine_scans;	/* pages the machine's own reclaim scanned */
 	unsigned long avail_pages;	/* MemAvailable */
 	unsigned long total_pages;	/* RAM */
 	unsigned long swap_free_pages;
@@ -368,7 +372,7 @@ struct oomx_early_cfg {
 struct oomx_episode {
 	u64 since_ns;		/* 0: none under way */
 	u64 last_ns;		/* the last tick that qualified */
-	u64 dt_ns, stall_ns, ws_refaults, refaults;
+	u64 dt_ns, stall_ns, ws_refaults, refaults, machine_scans;
 };
 
 struct oomx_early_state {

@@ -1230,6 +1230,7 @@ static enum oomx_early_verdict early_ticks(struct oomx_early_state *s,
 		/* per 100 ms tick, in 4 KiB pages */
 		.ws_refaults = refault_kbps / 4 / 10,
 		.refaults = refault_kbps / 4 / 10,
+		.machine_scans = 32,
 		.avail_pages = avail,
 		.total_pages = EARLY_TOTAL,
 		.swap_free_pages = 0,
@@ -1257,6 +1258,37 @@ static void early_thrash_sustained(struct kunit *test)
 	oomx_early_reset(&s);
 	KUNIT_EXPECT_EQ(test, OOMX_EARLY_CALM,
 			early_ticks(&s, &now, 1, 0, 0, EARLY_TOTAL / 4));
+}
+
+/*
+ * The same stall and working-set refaults with no reclaim of the
+ * machine's own: a memory cgroup thrashing at its limit on a machine
+ * with memory to spare.  Never the machine's trigger.
+ */
+static void early_thrash_needs_machine_reclaim(struct kunit *test)
+{
+	struct oomx_early_state s = {};
+	u64 now = 1000 * NSEC_PER_SEC;
+	struct oomx_pressure p = {
+		.dt_ns = TICK_NS,
+		.stall_ns = TICK_NS * 90 / 100,
+		.ws_refaults = 4096 / 4 / 10,
+		.refaults = 4096 / 4 / 10,
+		.avail_pages = EARLY_TOTAL / 2,
+		.total_pages = EARLY_TOTAL,
+	};
+	int i;
+
+	for (i = 0; i < 600; i++) {
+		now += TICK_NS;
+		KUNIT_EXPECT_NE(test, OOMX_EARLY_THRASHING,
+				oomx_early_step(&s, &early_cfg, &p, now));
+	}
+	/* One tick of the machine's own reclaim, and the episode counts. */
+	p.machine_scans = 1;
+	now += TICK_NS;
+	KUNIT_EXPECT_EQ(test, OOMX_EARLY_THRASHING,
+			oomx_early_step(&s, &early_cfg, &p, now));
 }
 
 /* A full machine dropping clean cache: stall, but nothing refaults. */
@@ -1526,6 +1558,7 @@ static void early_check_cfg(struct kunit *test)
 
 static struct kunit_case oomx_early_cases[] = {
 	KUNIT_CASE(early_thrash_sustained),
+	KUNIT_CASE(early_thrash_needs_machine_reclaim),
 	KUNIT_CASE(early_full_but_healthy),
 	KUNIT_CASE(early_refaulting_sustained),
 	KUNIT_CASE(early_refaulting_gaps),
