@@ -9,6 +9,14 @@
  * memory stalls as the kernel's PSI defines them, refaults of working-set
  * pages, MemAvailable and free swap.
  *
+ * A memory cgroup at its limit drowns the same way, on its own: its
+ * reclaim drops the page cache it reads back a moment later, and no
+ * OOM comes.  Refaults are counted per cgroup with a limit
+ * (reclaim_hooks.c), and each cgroup that refaults goes through the
+ * refaulting trigger with its limit as its RAM and what the limit leaves
+ * besides its processes' anonymous memory as its MemAvailable
+ * (oomx_memcg_pressure()); its victim is chosen among its own processes.
+ *
  * Nothing polls while the machine is calm: the first memory stall of a
  * user task wakes the watcher (irq_work from the probe), which then
  * samples every OOMX_TICK_MS until the stalls have been gone for
@@ -76,7 +84,35 @@ static struct {
 	struct mm_struct *mm;		/* mmgrab() */
 	struct oomx_early_info info;	/* what its record says */
 	u64 t_term_ns;
+	u64 memcg_id;			/* whose trigger: 0, the machine's */
 } oomx_w;
+
+/*
+ * Memory cgroups under watch: those refaulting, each with its own
+ * episodes, at most OOMX_MEMCG_WATCH at once (the first to refault).
+ * Only the watcher thread touches them.
+ */
+#define OOMX_MEMCG_WATCH	8
+
+struct oomx_memcg_watch {
+	u64 id;				/* cgroup id; 0: a free entry */
+	struct mem_cgroup *memcg;	/* css reference, for this tick */
+	u64 refaults, last_ns;		/* the tick's, and when it was */
+	u64 anon_ns;			/* when anon was counted */
+	unsigned long limit, anon;	/* pages */
+	struct oomx_early_state trig;
+	struct oomx_pressure p;
+	enum oomx_early_verdict v;
+};
+
+static struct {
+	u64 last_refaults[OOMX_MEMCG_SLOTS];	/* per telemetry slot */
+	struct oomx_memcg_watch w[OOMX_MEMCG_WATCH];
+} oomx_mw;
+
+/* The evidence in the watcher's log lines (only the watcher writes it). */
+static char oomx_early_path[OOMX_PATH_LEN];
+static char oomx_early_why[OOMX_PATH_LEN + 160];
 
 /*
  * The victim in flight, for the OOM path (oomx_early_inflight()): an
@@ -219,15 +255,16 @@ static bool oomx_early_cand(struct task_struct *p, struct oomx_cand *c,
 }
 
 /*
- * oomx's policy over every process, under RCU.  Returns the choice with
- * a reference, or NULL: nothing killable, or a victim (anyone's) still
- * in flight, which is the kernel's to wait for.
+ * oomx's policy over every process (@memcg's alone, for a cgroup's
+ * trigger; scored against @totalpages), under RCU.  Returns the choice
+ * with a reference, or NULL: nothing killable, or a victim (anyone's)
+ * still in flight, which is the kernel's to wait for.
  */
 static struct task_struct *oomx_early_choose(struct oomx_sel *sel,
-					     bool *in_flight)
+					     bool *in_flight,
+					     struct mem_cgroup *memcg,
+					     unsigned long totalpages)
 {
-	unsigned long totalpages = totalram_pages() +
-				   max_t(long, get_nr_swap_pages(), 0);
 	struct task_struct *p, *best = NULL;
 
 	oomx_sel_init(sel, READ_ONCE(oomx_policy), totalpages,
@@ -243,6 +280,8 @@ static struct task_struct *oomx_early_choose(struct oomx_sel *sel,
 			*in_flight = true;
 			break;
 		}
+		if (memcg && !oomx_task_in_memcg(p, memcg))
+			continue;
 		if (!oomx_early_cand(p, &c, totalpages))
 			continue;
 		/* Protected: never an early victim, even as the last resort. */
@@ -250,7 +289,7 @@ static struct task_struct *oomx_early_choose(struct oomx_sel *sel,
 		if (oomx_rule_tier(c.rule) == OOMX_TIER_PROTECT)
 			continue;
 		c.pid = p->tgid;
-		oomx_cand_context(&c, p, sel->policy, NULL);
+		oomx_cand_context(&c, p, sel->policy, memcg);
 		oomx_cand_finalist(sel, &c, p);
 		oomx_sel_offer(sel, &c, oomx_cand_identity, p);
 		if (sel->best.pid == p->tgid)
@@ -384,6 +423,16 @@ struct task_struct *oomx_early_inflight(struct mem_cgroup *oom_memcg)
 	return found;
 }
 
+/* The next victim only on evidence gathered from here on, anywhere. */
+static void oomx_early_reset_all(void)
+{
+	int i;
+
+	oomx_early_reset(&oomx_w.trig);
+	for (i = 0; i < OOMX_MEMCG_WATCH; i++)
+		oomx_early_reset(&oomx_mw.w[i].trig);
+}
+
 static void oomx_early_release(void)
 {
 	oomx_early_unpublish();
@@ -394,8 +443,8 @@ static void oomx_early_release(void)
 	oomx_w.task = NULL;
 	oomx_w.mm = NULL;
 	oomx_w.stage = OOMX_ES_NONE;
-	/* The next victim only on evidence gathered from here on. */
-	oomx_early_reset(&oomx_w.trig);
+	oomx_w.memcg_id = 0;
+	oomx_early_reset_all();
 }
 
 /* oomx_early: @info moved to its stage, @after_ns after its trigger. */
@@ -540,8 +589,8 @@ static bool oomx_early_follow(enum oomx_early_verdict verdict, u64 now)
 static void oomx_early_traced(const struct oomx_early_info *info,
 			      const struct oomx_sel *sel)
 {
-	trace_oomx_trigger(info->seq, OOMX_TRIGGER_EARLY, info->why, 0, 0, 0,
-			   0);
+	trace_oomx_trigger(info->seq, OOMX_TRIGGER_EARLY, info->why, 0,
+			   info->memcg_id, 0, 0);
 	if (sel->have_best)
 		trace_oomx_decision(info->seq, OOMX_TRIGGER_EARLY, &sel->best,
 				    sel->policy, sel->nr_eligible, false);
@@ -550,13 +599,44 @@ static void oomx_early_traced(const struct oomx_early_info *info,
 		oomx_early_trace(info, 0);
 }
 
-/* Act on a trigger: choose, then SIGTERM (or SIGKILL with no grace). */
+/*
+ * What the log line says a trigger saw, into oomx_early_why: the machine's
+ * evidence, or the cgroup's (its refaults, and the room its limit leaves).
+ */
+static const char *oomx_early_evidence(const struct oomx_early_info *info,
+				       const struct oomx_memcg_watch *mw)
+{
+	if (!mw) {
+		scnprintf(oomx_early_why, sizeof(oomx_early_why),
+			  "(over %llu ms: memory stall %u%%, refaults %u kB/s, working-set %u kB/s; MemAvailable %lu kB, free swap %lu kB)",
+			  info->episode_ms, info->stall_pct, info->refault_kbps,
+			  info->ws_refault_kbps, info->avail_kb,
+			  info->swap_free_kb);
+		return oomx_early_why;
+	}
+	oomx_memcg_path(mw->memcg, oomx_early_path, sizeof(oomx_early_path));
+	scnprintf(oomx_early_why, sizeof(oomx_early_why),
+		  "in memory cgroup %s (over %llu ms: refaults %u kB/s; %lu kB of its %lu kB limit left beside anonymous memory)",
+		  oomx_early_path, info->episode_ms, info->refault_kbps,
+		  info->avail_kb, mw->limit << (PAGE_SHIFT - 10));
+	return oomx_early_why;
+}
+
+/*
+ * Act on a trigger, the machine's or @mw's (a memory cgroup's): choose,
+ * then SIGTERM (or SIGKILL with no grace).
+ */
 static void __oomx_early_act(enum oomx_early_verdict verdict,
-			     const struct oomx_pressure *p, u64 now)
+			     const struct oomx_pressure *p, u64 now,
+			     struct oomx_memcg_watch *mw)
 {
 	struct oomx_early_info *info = &oomx_w.info;
-	const struct oomx_episode *e = oomx_early_episode(&oomx_w.trig,
+	const struct oomx_episode *e = oomx_early_episode(mw ? &mw->trig :
+							  &oomx_w.trig,
 							  verdict);
+	struct mem_cgroup *memcg = mw ? mw->memcg : NULL;
+	unsigned long totalpages = mw ? mw->limit : totalram_pages() +
+				   max_t(long, get_nr_swap_pages(), 0);
 	unsigned int grace = READ_ONCE(oomx_term_grace_ms);
 	struct oomx_sel *sel = &oomx_early_sel;
 	char rule[OOMX_RULE_TEXT_LEN];
@@ -573,7 +653,7 @@ static void __oomx_early_act(enum oomx_early_verdict verdict,
 	}
 	if (oomx_oom_open())
 		return;
-	victim = oomx_early_choose(sel, &in_flight);
+	victim = oomx_early_choose(sel, &in_flight, memcg, totalpages);
 	if (in_flight) {
 		oomx_count(OOMX_C_EARLY_HELD, 1);
 		return;
@@ -590,6 +670,8 @@ static void __oomx_early_act(enum oomx_early_verdict verdict,
 	info->episode_ms = div_u64(now - e->since_ns, NSEC_PER_MSEC);
 	info->avail_kb = p->avail_pages << (PAGE_SHIFT - 10);
 	info->swap_free_kb = p->swap_free_pages << (PAGE_SHIFT - 10);
+	info->memcg = memcg;
+	info->memcg_id = mw ? mw->id : 0;
 	info->sel = sel;
 	info->rules = &oomx_early_rules;
 	info->grace_ms = grace;
@@ -605,39 +687,36 @@ static void __oomx_early_act(enum oomx_early_verdict verdict,
 		oomx_early_traced(info, sel);
 		if (victim)
 			put_task_struct(victim);
-		oomx_early_reset(&oomx_w.trig);
+		oomx_early_reset_all();
 		return;
 	}
 	if (info->dry_run) {
 		info->outcome = OOMX_EO_WOULD_KILL;
 		oomx_record_early(info);
 		oomx_early_traced(info, sel);
-		pr_info("early: dry run: %s (over %llu ms: memory stall %u%%, refaults %u kB/s, working-set %u kB/s; MemAvailable %lu kB, free swap %lu kB): would have sent SIGTERM to process %d (%s), policy=%s\n",
-			oomx_early_verdict_name(verdict), info->episode_ms,
-			info->stall_pct, info->refault_kbps,
-			info->ws_refault_kbps, info->avail_kb,
-			info->swap_free_kb, sel->best.pid, sel->best.comm,
-			oomx_policy_name(sel->policy));
+		pr_info("early: dry run: %s %s: would have sent SIGTERM to process %d (%s), policy=%s\n",
+			oomx_early_verdict_name(verdict),
+			oomx_early_evidence(info, mw), sel->best.pid,
+			sel->best.comm, oomx_policy_name(sel->policy));
 		oomx_count(OOMX_C_EARLY_WOULD_KILL, 1);
 		mmput(mm);
 		put_task_struct(victim);
-		oomx_early_reset(&oomx_w.trig);
+		oomx_early_reset_all();
 		return;
 	}
 	mmgrab(mm);
 	mmput(mm);
 	oomx_w.task = victim;
 	oomx_w.mm = mm;
+	oomx_w.memcg_id = info->memcg_id;
 	oomx_early_publish();
 	info->outcome = OOMX_EO_TERM;
 	oomx_record_early(info);
 	oomx_early_traced(info, sel);
 	oomx_rule_text(&oomx_early_rules, sel->best.rule, rule, sizeof(rule));
-	pr_warn("early: %s (over %llu ms: memory stall %u%%, refaults %u kB/s, working-set %u kB/s; MemAvailable %lu kB, free swap %lu kB): %s process %d (%s), %lu kB, oom_score_adj %d, policy=%s rule=%s\n",
-		oomx_early_verdict_name(verdict), info->episode_ms,
-		info->stall_pct, info->refault_kbps, info->ws_refault_kbps,
-		info->avail_kb,
-		info->swap_free_kb, grace ? "SIGTERM to" : "killing",
+	pr_warn("early: %s %s: %s process %d (%s), %lu kB, oom_score_adj %d, policy=%s rule=%s\n",
+		oomx_early_verdict_name(verdict), oomx_early_evidence(info, mw),
+		grace ? "SIGTERM to" : "killing",
 		info->victim.pid, info->victim.comm,
 		info->victim.mem_kb, info->victim.adj,
 		oomx_policy_name(sel->policy), rule);
@@ -654,11 +733,186 @@ static void __oomx_early_act(enum oomx_early_verdict verdict,
 }
 
 static void oomx_early_act(enum oomx_early_verdict verdict,
-			   const struct oomx_pressure *p, u64 now)
+			   const struct oomx_pressure *p, u64 now,
+			   struct oomx_memcg_watch *mw)
 {
 	oomx_rule_ctx_begin(&oomx_early_rules);
-	__oomx_early_act(verdict, p, now);
+	__oomx_early_act(verdict, p, now, mw);
 	oomx_rule_ctx_end(&oomx_early_rules);
+}
+
+/* ---- memory cgroups ---- */
+
+/* The watch entry of cgroup @id; with @claim, a free one for it. */
+static struct oomx_memcg_watch *oomx_memcg_watch_of(u64 id, bool claim)
+{
+	struct oomx_memcg_watch *free = NULL;
+	int i;
+
+	for (i = 0; i < OOMX_MEMCG_WATCH; i++) {
+		struct oomx_memcg_watch *w = &oomx_mw.w[i];
+
+		if (w->id == id)
+			return w;
+		if (!w->id && !free)
+			free = w;
+	}
+	if (!claim || !free)
+		return NULL;
+	memset(free, 0, sizeof(*free));
+	free->id = id;
+	return free;
+}
+
+/*
+ * Is @w's anonymous memory worth counting again at @now: while it
+ * refaults in an episode under way, every tick; while it refaults with
+ * room to spare, once a second (an episode starts at most a second
+ * late; a cgroup streaming through its limit all day costs one walk a
+ * second, not ten).
+ */
+static bool oomx_memcg_anon_due(const struct oomx_memcg_watch *w, u64 now)
+{
+	if (!w->memcg || !w->refaults)
+		return false;
+	return w->trig.refault.since_ns || !w->anon_ns ||
+	       now - w->anon_ns >= NSEC_PER_SEC;
+}
+
+/*
+ * Anonymous memory of the watched cgroups' processes (their
+ * descendants' too) where it is due, in one walk under RCU: what their
+ * reclaim cannot take without swap.  Pages shared by several processes
+ * count in each, which only makes a cgroup look fuller; a vfork child
+ * borrows its parent's mm and is left out.
+ */
+static void oomx_memcg_anon(u64 now)
+{
+	bool due[OOMX_MEMCG_WATCH], any = false;
+	struct task_struct *p;
+	int i;
+
+	for (i = 0; i < OOMX_MEMCG_WATCH; i++) {
+		due[i] = oomx_memcg_anon_due(&oomx_mw.w[i], now);
+		if (due[i]) {
+			oomx_mw.w[i].anon = 0;
+			oomx_mw.w[i].anon_ns = now;
+			any = true;
+		}
+	}
+	if (!any)
+		return;
+	rcu_read_lock();
+	for_each_process(p) {
+		struct mem_cgroup *memcg = mem_cgroup_from_task(p);
+		struct oomx_mm_facts f = {};
+		bool facts = false;
+
+		if (!memcg || (p->flags & PF_KTHREAD))
+			continue;
+		for (i = 0; i < OOMX_MEMCG_WATCH; i++) {
+			struct oomx_memcg_watch *w = &oomx_mw.w[i];
+
+			if (!due[i] || !mem_cgroup_is_descendant(memcg, w->memcg))
+				continue;
+			if (!facts) {
+				facts = true;
+				if (!oomx_task_mm_facts(p, false, &f) || f.vfork)
+					break;
+			}
+			w->anon += f.anon;
+		}
+	}
+	rcu_read_unlock();
+}
+
+/*
+ * One tick of every memory cgroup that refaults: new refaults from the
+ * telemetry slots, then each watched cgroup's limit, its anonymous
+ * memory and its verdict.  A cgroup gone, without a limit, or calm with
+ * nothing refaulting leaves the watch.  Each watched cgroup holds a css
+ * reference until oomx_memcg_tick_end().  Returns the first that acts,
+ * and sets *@busy while any has an episode under way.
+ */
+static struct oomx_memcg_watch *
+oomx_memcg_tick(const struct oomx_early_cfg *machine, u64 now, bool *busy)
+{
+	struct oomx_early_cfg cfg = oomx_memcg_early_cfg(machine);
+	struct oomx_memcg_watch *act = NULL;
+	unsigned int i;
+
+	*busy = false;
+	if (!READ_ONCE(oomx_early) || !oomx_hook_active(OOMX_HOOK_REFAULT))
+		return NULL;
+	for (i = 0; i < OOMX_MEMCG_SLOTS; i++) {
+		u64 rf, id = oomx_memcg_slot_refaults(i, &rf);
+		u64 d = rf - oomx_mw.last_refaults[i];
+		struct oomx_memcg_watch *w;
+
+		oomx_mw.last_refaults[i] = rf;
+		if (!id)
+			continue;
+		w = oomx_memcg_watch_of(id, d > 0);
+		if (w)
+			w->refaults = d;
+	}
+	for (i = 0; i < OOMX_MEMCG_WATCH; i++) {
+		struct oomx_memcg_watch *w = &oomx_mw.w[i];
+
+		if (!w->id)
+			continue;
+		w->memcg = oomx_memcg_get_by_id(w->id);
+		w->limit = w->memcg ? oomx_memcg_limit(w->memcg) : 0;
+		if (!w->limit) {
+			if (w->memcg)
+				oomx_memcg_put(w->memcg);
+			w->id = 0;
+			w->memcg = NULL;
+		}
+	}
+	oomx_memcg_anon(now);
+	for (i = 0; i < OOMX_MEMCG_WATCH; i++) {
+		struct oomx_memcg_watch *w = &oomx_mw.w[i];
+
+		if (!w->id)
+			continue;
+		oomx_memcg_pressure(&w->p, w->last_ns ? now - w->last_ns : 0,
+				    w->refaults, w->limit, w->anon);
+		w->last_ns = now;
+		w->v = oomx_early_step(&w->trig, &cfg, &w->p, now);
+		if (w->v == OOMX_EARLY_REFAULTING && !act)
+			act = w;
+		if (w->v != OOMX_EARLY_CALM)
+			*busy = true;
+	}
+	return act;
+}
+
+/* The tick is over: drop the references; calm cgroups leave the watch. */
+static void oomx_memcg_tick_end(void)
+{
+	int i;
+
+	for (i = 0; i < OOMX_MEMCG_WATCH; i++) {
+		struct oomx_memcg_watch *w = &oomx_mw.w[i];
+
+		if (w->memcg)
+			oomx_memcg_put(w->memcg);
+		w->memcg = NULL;
+		if (w->id && w->v == OOMX_EARLY_CALM && !w->refaults)
+			w->id = 0;
+	}
+}
+
+/* The verdict behind the victim in flight: its cgroup's, or the machine's. */
+static enum oomx_early_verdict oomx_flight_verdict(enum oomx_early_verdict v)
+{
+	const struct oomx_memcg_watch *w;
+
+	if (!oomx_w.memcg_id)
+		return v;
+	w = oomx_memcg_watch_of(oomx_w.memcg_id, false);
+	return w ? w->v : OOMX_EARLY_CALM;
 }
 
 /* What debugfs shows of the watcher: the last tick, under its lock. */
@@ -668,6 +922,12 @@ static struct {
 	enum oomx_early_stage stage;
 	unsigned int thrash_pct, floor_pct, ws_refault_kbps, refault_kbps;
 	u64 thrash_ms, refault_ms, ticks;
+	struct {
+		u64 id, refault_ms;
+		unsigned long limit_kb, room_kb;
+		unsigned int refault_kbps;
+		enum oomx_early_verdict v;
+	} memcg[OOMX_MEMCG_WATCH];
 } oomx_early_last;
 static DEFINE_SPINLOCK(oomx_early_last_lock);
 
@@ -681,6 +941,7 @@ static void oomx_early_note(const struct oomx_pressure *p,
 {
 	const struct oomx_episode *e = &oomx_w.trig.thrash;
 	const struct oomx_episode *r = &oomx_w.trig.refault;
+	int i;
 
 	spin_lock(&oomx_early_last_lock);
 	oomx_early_last.p = *p;
@@ -694,6 +955,20 @@ static void oomx_early_note(const struct oomx_pressure *p,
 		oomx_episode_all_refault_kbps(r, PAGE_SIZE / 1024);
 	oomx_early_last.refault_ms = oomx_episode_ms(r, now);
 	oomx_early_last.floor_pct = oomx_episode_stall_pct(&oomx_w.trig.floor);
+	for (i = 0; i < OOMX_MEMCG_WATCH; i++) {
+		const struct oomx_memcg_watch *w = &oomx_mw.w[i];
+
+		oomx_early_last.memcg[i].id = w->id;
+		oomx_early_last.memcg[i].limit_kb = w->limit << (PAGE_SHIFT - 10);
+		oomx_early_last.memcg[i].room_kb =
+			w->p.avail_pages << (PAGE_SHIFT - 10);
+		oomx_early_last.memcg[i].refault_kbps =
+			oomx_episode_all_refault_kbps(&w->trig.refault,
+						      PAGE_SIZE / 1024);
+		oomx_early_last.memcg[i].refault_ms =
+			oomx_episode_ms(&w->trig.refault, now);
+		oomx_early_last.memcg[i].v = w->v;
+	}
 	oomx_early_last.ticks++;
 	spin_unlock(&oomx_early_last_lock);
 }
@@ -701,6 +976,7 @@ static void oomx_early_note(const struct oomx_pressure *p,
 void oomx_early_show(struct seq_file *m)
 {
 	typeof(oomx_early_last) l;
+	int i;
 
 	spin_lock(&oomx_early_last_lock);
 	l = oomx_early_last;
@@ -726,21 +1002,31 @@ void oomx_early_show(struct seq_file *m)
 		   oomx_memstall_nr(),
 		   l.stage == OOMX_ES_GRACE ? "grace" :
 		   l.stage == OOMX_ES_KILLED ? "killed" : "none");
+	/* Memory cgroups under watch, by cgroup id (their inode number). */
+	for (i = 0; i < OOMX_MEMCG_WATCH; i++)
+		if (l.memcg[i].id)
+			seq_printf(m, "memcg %llu limit_kb %lu room_kb %lu refault_kbps %u refault_ms %llu verdict %s\n",
+				   l.memcg[i].id, l.memcg[i].limit_kb,
+				   l.memcg[i].room_kb, l.memcg[i].refault_kbps,
+				   l.memcg[i].refault_ms,
+				   oomx_early_verdict_name(l.memcg[i].v));
 }
 
 static void oomx_early_tick(void)
 {
 	struct oomx_early_cfg cfg = oomx_early_cfg_now();
+	struct oomx_memcg_watch *mw;
 	enum oomx_early_verdict v;
 	struct oomx_pressure p;
 	u64 now = oomx_now_ns();
-	bool in_flight;
+	bool in_flight, busy;
 
 	oomx_early_sample(&p, now);
 	oomx_growth_tick(now);
 	v = oomx_early_step(&oomx_w.trig, &cfg, &p, now);
-	oomx_w.calm_ticks = v == OOMX_EARLY_CALM && !oomx_memstall_nr() ?
-			    oomx_w.calm_ticks + 1 : 0;
+	mw = oomx_memcg_tick(&cfg, now, &busy);
+	oomx_w.calm_ticks = v == OOMX_EARLY_CALM && !busy &&
+			    !oomx_memstall_nr() ? oomx_w.calm_ticks + 1 : 0;
 	/*
 	 * A victim in flight at the start of the tick, even one whose
 	 * memory came back in it, holds this tick's verdict: that was
@@ -748,13 +1034,18 @@ static void oomx_early_tick(void)
 	 * The next victim needs sustain_ms of evidence from here on.
 	 */
 	in_flight = oomx_w.stage != OOMX_ES_NONE;
-	if (!oomx_early_follow(v, now) && !in_flight &&
-	    (v == OOMX_EARLY_THRASHING || v == OOMX_EARLY_REFAULTING ||
-	     v == OOMX_EARLY_FLOOR) &&
-	    READ_ONCE(oomx_early) && READ_ONCE(oomx_enabled))
-		oomx_early_act(v, &p, now);
+	if (!oomx_early_follow(oomx_flight_verdict(v), now) && !in_flight &&
+	    READ_ONCE(oomx_early) && READ_ONCE(oomx_enabled)) {
+		/* The machine's trigger first: it covers every cgroup. */
+		if (v == OOMX_EARLY_THRASHING || v == OOMX_EARLY_REFAULTING ||
+		    v == OOMX_EARLY_FLOOR)
+			oomx_early_act(v, &p, now, NULL);
+		else if (mw)
+			oomx_early_act(mw->v, &mw->p, now, mw);
+	}
 	/* What debugfs shows: the evidence, and the stage the tick left. */
 	oomx_early_note(&p, v, now);
+	oomx_memcg_tick_end();
 }
 
 /* policy=growth and cgroup_first want a growth sample a second, calm or not. */
@@ -795,6 +1086,8 @@ static void oomx_early_idle_wait(void)
 
 static int oomx_early_fn(void *unused)
 {
+	int i;
+
 	while (!kthread_should_stop()) {
 		if (oomx_w.calm_ticks >= OOMX_IDLE_TICKS &&
 		    oomx_w.stage == OOMX_ES_NONE) {
@@ -804,6 +1097,8 @@ static int oomx_early_fn(void *unused)
 			oomx_w.calm_ticks = 0;
 			/* A fresh baseline: the sleep is not a tick. */
 			oomx_w.last_ns = 0;
+			for (i = 0; i < OOMX_MEMCG_WATCH; i++)
+				oomx_mw.w[i].last_ns = 0;
 		} else {
 			wait_event_interruptible_timeout(oomx_early_wait,
 							 kthread_should_stop(),

@@ -928,6 +928,47 @@ const char *oomx_early_verdict_name(enum oomx_early_verdict v)
 	return v < ARRAY_SIZE(names) ? names[v] : "unknown";
 }
 
+/**
+ * oomx_memcg_pressure - a memory cgroup's tick, as the early triggers read it
+ * @p: out: the tick, scoped to the cgroup
+ * @dt_ns: the tick's length (0: the first look at this cgroup)
+ * @refaults: pages refaulted in the cgroup or below it over the tick
+ * @limit: its limit, the lower of memory.max and memory.high, in pages
+ *	(0: none, and then nothing here ever acts)
+ * @anon: anonymous memory of its processes, in pages
+ *
+ * A cgroup at its limit thrashes as a machine does, and its own reclaim,
+ * dropping the page cache it reads back a moment later, keeps it from
+ * any OOM.  Its limit is its RAM, and what the limit leaves besides
+ * anonymous memory (which reclaim without swap cannot take) is its
+ * MemAvailable, so the refaulting trigger reads it unchanged.  No stall
+ * and no working-set refaults: thrashing stays the machine's trigger.
+ */
+void oomx_memcg_pressure(struct oomx_pressure *p, u64 dt_ns, u64 refaults,
+			 unsigned long limit, unsigned long anon)
+{
+	*p = (struct oomx_pressure){
+		.dt_ns = dt_ns,
+		.refaults = refaults,
+		.avail_pages = anon < limit ? limit - anon : 0,
+		.total_pages = limit,
+	};
+}
+
+/*
+ * The machine's thresholds, for a memory cgroup: the refaulting trigger
+ * alone.  The floor is off: a cgroup at its limit with nothing left to
+ * drop meets its own OOM at once, which the kernel handles with oomx's
+ * choice.
+ */
+struct oomx_early_cfg oomx_memcg_early_cfg(const struct oomx_early_cfg *cfg)
+{
+	struct oomx_early_cfg c = *cfg;
+
+	c.avail_floor_pct = 0;
+	return c;
+}
+
 /* The thresholds together: 0 or -EINVAL. */
 int oomx_check_early(const struct oomx_early_cfg *cfg)
 {

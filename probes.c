@@ -95,6 +95,12 @@ static struct oomx_hook_desc oomx_hooks[OOMX_HOOK_NR] = {
 		.ret = oomx_memcg_ret,
 		.data_size = OOMX_RECLAIM_DATA_SIZE,
 	},
+	[OOMX_HOOK_REFAULT] = {
+		.name = "workingset_refault",
+		.feature = "early intervention in memory cgroups (refaults per cgroup)",
+		.type = OOMX_KPROBE,
+		.pre = oomx_refault_pre,
+	},
 	[OOMX_HOOK_ALLOC_SLOWPATH] = {
 		.name = "__alloc_pages_slowpath",
 		.feature = "allocation stall telemetry",

@@ -39,11 +39,12 @@ static DEFINE_PER_CPU(struct oomx_reclaim_sums, oomx_pcpu);
  * the key, never freed while oomx is loaded.  A full table drops the event
  * and counts it, rather than take a lock in a probe handler.
  */
-#define OOMX_SLOTS	256
+#define OOMX_SLOTS	OOMX_MEMCG_SLOTS
 
 struct oomx_slot {
 	atomic64_t key;			/* cgroup id or pid + 1; 0 = free */
 	atomic64_t count, ns, reclaimed, requested, ooms;
+	atomic64_t refaults;		/* memcgs with a limit only */
 	char comm[TASK_COMM_LEN];	/* tasks only */
 };
 
@@ -127,6 +128,58 @@ int oomx_memcg_oom_pre(struct kprobe *kp, struct pt_regs *regs)
 	if (s)
 		atomic64_inc(&s->ooms);
 	return 0;
+}
+
+/*
+ * workingset_refault(folio, shadow): a page read back in after it was
+ * evicted, file or anon (filemap_add_folio() and the swap-in path both
+ * call it with the folio charged and locked, so folio_memcg() is
+ * stable; the memcg's css reference pins its ancestors).  Counted for
+ * the folio's memcg and every ancestor that has a limit: the one whose
+ * limit is reached is the one its own reclaim churns, and the early
+ * watcher judges each by what refaults inside it.  Bounded by
+ * OOMX_MEMCG_DEPTH levels.
+ */
+int oomx_refault_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	struct folio *folio = (void *)regs_get_kernel_argument(regs, 0);
+	struct mem_cgroup *memcg;
+	long nr = folio_nr_pages(folio);
+	int depth = 0;
+
+	if (mem_cgroup_disabled())
+		return 0;
+	rcu_read_lock();
+	for (memcg = folio_memcg(folio);
+	     memcg && !oomx_memcg_is_root(memcg) && depth < OOMX_MEMCG_DEPTH;
+	     memcg = parent_mem_cgroup(memcg), depth++) {
+		struct oomx_slot *s;
+		bool fresh;
+
+		if (!oomx_memcg_limit(memcg))
+			continue;
+		s = oomx_slot(oomx_memcg_slots, oomx_memcg_key(memcg), &fresh);
+		if (s)
+			atomic64_add(nr, &s->refaults);
+	}
+	rcu_read_unlock();
+	return 0;
+}
+
+/**
+ * oomx_memcg_slot_refaults - a memcg slot's refaults, for the early watcher
+ * @i: the slot, below OOMX_MEMCG_SLOTS
+ * @refaults: out: pages refaulted in it since load
+ *
+ * Returns the slot's cgroup id, 0 for a free slot.  A claimed slot keeps
+ * its id while oomx is loaded.
+ */
+u64 oomx_memcg_slot_refaults(unsigned int i, u64 *refaults)
+{
+	const struct oomx_slot *s = &oomx_memcg_slots[i];
+
+	*refaults = atomic64_read(&s->refaults);
+	return atomic64_read(&s->key);
 }
 
 /* One finished reclaim (or stall) of kind @k, on this CPU. */
@@ -485,11 +538,12 @@ static void oomx_show_slot(struct seq_file *m, const struct oomx_slot *s)
 	u64 reclaimed = atomic64_read(&s->reclaimed);
 	u64 requested = atomic64_read(&s->requested);
 
-	seq_printf(m, " reclaim_count=%lld stall_ms=%llu reclaimed_kb=%llu efficiency_pct=%u ooms=%lld\n",
+	seq_printf(m, " reclaim_count=%lld stall_ms=%llu reclaimed_kb=%llu efficiency_pct=%u ooms=%lld refault_kb=%llu\n",
 		   atomic64_read(&s->count),
 		   div_u64(atomic64_read(&s->ns), NSEC_PER_MSEC),
 		   reclaimed << (PAGE_SHIFT - 10), oomx_pct(reclaimed, requested),
-		   atomic64_read(&s->ooms));
+		   atomic64_read(&s->ooms),
+		   (u64)atomic64_read(&s->refaults) << (PAGE_SHIFT - 10));
 }
 
 void oomx_reclaim_show(struct seq_file *m)

@@ -356,9 +356,15 @@ void oomx_record_early(struct oomx_early_info *info)
 		r->nr_victims = 1;
 		r->victims[0] = info->victim.pid;
 	}
+	if (info->memcg) {
+		r->memcg = true;
+		oomx_memcg_path(info->memcg, r->memcg_path,
+				sizeof(r->memcg_path));
+	}
 	r->ei = *info;
 	r->ei.sel = NULL;
 	r->ei.rules = NULL;
+	r->ei.memcg = NULL;
 	oomx_ring_push(r, true);
 }
 
@@ -531,8 +537,9 @@ static void oomx_seq_early(struct seq_file *m, const struct oomx_record *r)
 	u32 rem;
 	u64 t = div_u64_rem(r->t_ns, NSEC_PER_SEC, &rem);
 
-	seq_printf(m, "seq=%llu time=%llu.%06u kind=early reason=%s policy=%s dry_run=%d action=%s",
+	seq_printf(m, "seq=%llu time=%llu.%06u kind=early reason=%s memcg=%s policy=%s dry_run=%d action=%s",
 		   r->seq, t, rem / 1000, oomx_early_verdict_name(e->why),
+		   r->memcg ? r->memcg_path : "-",
 		   oomx_policy_name(r->policy), r->dry_run,
 		   e->outcome < OOMX_EO_NR ?
 		   oomx_early_outcome_names[e->outcome] : "unknown");

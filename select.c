@@ -200,6 +200,7 @@ bool oomx_task_mm_facts(struct task_struct *p, bool exact,
 			f->mem = exact ? oomx_mm_pages_exact(p, mm) :
 				 get_mm_rss(mm) + get_mm_counter(mm, MM_SWAPENTS) +
 				 mm_pgtables_bytes(mm) / PAGE_SIZE;
+			f->anon = get_mm_counter(mm, MM_ANONPAGES);
 			f->reaped = oomx_mm_test(mm, MMF_OOM_SKIP);
 			f->vfork = in_vfork(t);
 			task_unlock(t);

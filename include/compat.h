@@ -474,6 +474,45 @@ static inline unsigned long oomx_memcg_usage(struct mem_cgroup *memcg)
 }
 
 /*
+ * A memory cgroup's limit for early intervention: the lower of
+ * memory.max and memory.high (memcg->memory.max and .high, page counter
+ * fields in the public page_counter.h on 6.1 and 6.12, read locklessly
+ * as the kernel's own memory.max file reads them), in pages; 0 if it
+ * has neither.  No further than RAM: past it, the machine is the limit.
+ */
+static inline unsigned long oomx_memcg_limit(struct mem_cgroup *memcg)
+{
+	unsigned long limit = min(READ_ONCE(memcg->memory.max),
+				  READ_ONCE(memcg->memory.high));
+
+	return limit >= PAGE_COUNTER_MAX ? 0 : min(limit, totalram_pages());
+}
+
+/*
+ * The memory cgroup whose cgroup id is @id, with a css reference, or
+ * NULL if it is gone or no longer has the memory controller: the early
+ * watcher's way back from a telemetry slot's key to its cgroup.
+ * cgroup_get_from_id() and cgroup_get_e_css() (both exported; RCU and
+ * kernfs' id lookup, no cgroup_mutex) return the cgroup's own css, or an
+ * ancestor's where the controller is off, which is not this cgroup.
+ */
+static inline struct mem_cgroup *oomx_memcg_get_by_id(u64 id)
+{
+	struct cgroup *cgrp = cgroup_get_from_id(id);
+	struct cgroup_subsys_state *css;
+
+	if (IS_ERR_OR_NULL(cgrp))
+		return NULL;
+	css = cgroup_get_e_css(cgrp, &memory_cgrp_subsys);
+	cgroup_put(cgrp);
+	if (css && cgroup_id(css->cgroup) != id) {
+		css_put(css);
+		css = NULL;
+	}
+	return css ? mem_cgroup_from_css(css) : NULL;
+}
+
+/*
  * The unit cgroup_first ranks @p in (caller under RCU): the highest
  * ancestor of its memcg with memory.oom.group set, up to the OOM's
  * domain @domain (NULL: the root), as mem_cgroup_get_oom_group() walks
@@ -532,7 +571,16 @@ oomx_task_unit(struct task_struct *p, struct mem_cgroup *domain)
  *    of RAM), working-set refaults through global_node_page_state()
  *    (vm_node_stat is exported); candidates' ->mm under task_lock(), as
  *    the kernel's find_lock_task_mm() does, and their pid, flags,
- *    ->signal->oom_score_adj and ->signal->oom_mm under RCU.
+ *    ->signal->oom_score_adj and ->signal->oom_mm under RCU;
+ *    pgscan_kswapd and pgscan_direct from vm_event_states (exported, the
+ *    counters /proc/vmstat sums), read racily as per-CPU counters are;
+ *  - for early intervention in memory cgroups: the folio workingset_refault()
+ *    is called with (locked and charged by its caller) and its memcg
+ *    (folio_memcg()) and that memcg's parent chain, pinned by the memcg's
+ *    css; memcg->memory.max and .high (above); a cgroup by its id
+ *    (cgroup_get_from_id(), cgroup_get_e_css(), references taken and
+ *    put by the early watcher within one tick); candidates' anonymous
+ *    rss through get_mm_counter(MM_ANONPAGES) under task_lock().
  */
 
 #endif /* _OOMX_COMPAT_H */

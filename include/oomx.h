@@ -132,6 +132,7 @@ enum oomx_hook {
 	OOMX_HOOK_MEMSTALL_LEAVE,	/* psi_memstall_leave(): ... and end */
 	OOMX_HOOK_DIRECT_RECLAIM,	/* try_to_free_pages() */
 	OOMX_HOOK_MEMCG_RECLAIM,	/* try_to_free_mem_cgroup_pages() */
+	OOMX_HOOK_REFAULT,	/* workingset_refault(): refaults per memcg */
 	OOMX_HOOK_ALLOC_SLOWPATH,	/* __alloc_pages_slowpath() */
 	OOMX_HOOK_MEMCG_OOM,	/* mem_cgroup_out_of_memory(): telemetry */
 	OOMX_HOOK_VICTIM,	/* tracepoint oom:mark_victim: victims */
@@ -186,6 +187,11 @@ void oomx_reclaim_show(struct seq_file *m);
 void oomx_telemetry_start(void);
 void oomx_telemetry_stop(void);
 int oomx_memcg_oom_pre(struct kprobe *kp, struct pt_regs *regs);
+int oomx_refault_pre(struct kprobe *kp, struct pt_regs *regs);
+/* Per-memcg telemetry slots, and how far up a refault is counted. */
+#define OOMX_MEMCG_SLOTS	256
+#define OOMX_MEMCG_DEPTH	8
+u64 oomx_memcg_slot_refaults(unsigned int i, u64 *refaults);
 int oomx_direct_entry(struct kretprobe_instance *ri, struct pt_regs *regs);
 int oomx_direct_ret(struct kretprobe_instance *ri, struct pt_regs *regs);
 int oomx_memcg_entry(struct kretprobe_instance *ri, struct pt_regs *regs);
@@ -282,6 +288,7 @@ int oomx_decision_pre(struct kprobe *kp, struct pt_regs *regs);
 void oomx_cand_identity(struct oomx_cand *c, const void *task);
 struct oomx_mm_facts {
 	unsigned long mem;	/* rss + swap entries + page tables, pages */
+	unsigned long anon;	/* resident anonymous pages */
 	bool reaped;		/* MMF_OOM_SKIP */
 	bool vfork;		/* the thread with the mm is in vfork() */
 };
@@ -374,6 +381,8 @@ struct oomx_early_info {
 	unsigned int ws_refault_kbps;	/* ... of working-set pages */
 	u64 episode_ms;
 	unsigned long avail_kb, swap_free_kb;
+	struct mem_cgroup *memcg;	/* its cgroup, NULL for the machine: */
+	u64 memcg_id;			/* ... pinned while the record is made */
 	const struct oomx_sel *sel;	/* while the record is made */
 	const struct oomx_rule_ctx *rules;	/* ... and the scan's rules */
 	struct oomx_rec_task victim;	/* set by oomx_record_early() */

@@ -411,6 +411,9 @@ oomx_early_episode(const struct oomx_early_state *s,
 		   enum oomx_early_verdict v);
 const char *oomx_early_verdict_name(enum oomx_early_verdict v);
 int oomx_check_early(const struct oomx_early_cfg *cfg);
+void oomx_memcg_pressure(struct oomx_pressure *p, u64 dt_ns, u64 refaults,
+			 unsigned long limit, unsigned long anon);
+struct oomx_early_cfg oomx_memcg_early_cfg(const struct oomx_early_cfg *cfg);
 
 /* Parameter parsing: 0 or -EINVAL, *out untouched on error. */
 int oomx_parse_policy(const char *s, enum oomx_policy *out);

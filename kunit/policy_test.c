@@ -1556,6 +1556,83 @@ static void early_check_cfg(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, -EINVAL, oomx_check_early(&c));
 }
 
+/*
+ * @n ticks of a memory cgroup limited to @limit pages, @anon of them
+ * anonymous, refaulting @kbps, through the memcg thresholds.
+ */
+static enum oomx_early_verdict memcg_ticks(struct oomx_early_state *s,
+					   u64 *now, int n, u64 kbps,
+					   unsigned long limit,
+					   unsigned long anon)
+{
+	struct oomx_early_cfg cfg = oomx_memcg_early_cfg(&early_cfg);
+	enum oomx_early_verdict v = OOMX_EARLY_CALM;
+	struct oomx_pressure p;
+
+	while (n--) {
+		oomx_memcg_pressure(&p, TICK_NS, kbps / 4 / 10, limit, anon);
+		*now += TICK_NS;
+		v = oomx_early_step(s, &cfg, &p, *now);
+	}
+	return v;
+}
+
+#define MEMCG_LIMIT	(200UL << 8)	/* 200 MiB of 4 KiB pages */
+
+/*
+ * A leak at 164 MiB of a 200 MiB cgroup and a reader cycling through
+ * the rest at the disk's 8 MiB/s: refaulting, after sustain_ms, with
+ * the room the limit leaves as the cgroup's MemAvailable.
+ */
+static void early_memcg_refaulting(struct kunit *test)
+{
+	struct oomx_early_state s = {};
+	u64 now = 1000 * NSEC_PER_SEC;
+	struct oomx_pressure p;
+
+	KUNIT_EXPECT_EQ(test, OOMX_EARLY_RISING,
+			memcg_ticks(&s, &now, 19, 8192, MEMCG_LIMIT,
+				    164UL << 8));
+	KUNIT_EXPECT_EQ(test, OOMX_EARLY_REFAULTING,
+			memcg_ticks(&s, &now, 1, 8192, MEMCG_LIMIT,
+				    164UL << 8));
+	KUNIT_EXPECT_EQ(test, 8160U,
+			oomx_episode_all_refault_kbps(&s.refault, 4));
+	oomx_memcg_pressure(&p, TICK_NS, 7, MEMCG_LIMIT, 164UL << 8);
+	KUNIT_EXPECT_EQ(test, 36UL << 8, p.avail_pages);
+	KUNIT_EXPECT_EQ(test, MEMCG_LIMIT, p.total_pages);
+	KUNIT_EXPECT_EQ(test, 7ULL, p.refaults);
+	KUNIT_EXPECT_EQ(test, 0ULL, p.stall_ns + p.ws_refaults);
+	/* More anonymous memory than the limit (shared pages counted twice). */
+	oomx_memcg_pressure(&p, TICK_NS, 0, MEMCG_LIMIT, MEMCG_LIMIT + 1);
+	KUNIT_EXPECT_EQ(test, 0UL, p.avail_pages);
+}
+
+/*
+ * Not drowning: a scan through more than the cgroup holds, its
+ * anonymous memory a fifth of the limit, refaults as fast as the disk
+ * goes for a minute; a cgroup with no limit; a cgroup at its limit with
+ * nothing refaulting (the floor is the machine's, never a cgroup's).
+ */
+static void early_memcg_not_drowning(struct kunit *test)
+{
+	struct oomx_early_state s = {};
+	u64 now = 1000 * NSEC_PER_SEC;
+
+	KUNIT_EXPECT_EQ(test, OOMX_EARLY_CALM,
+			memcg_ticks(&s, &now, 600, 8192, MEMCG_LIMIT,
+				    40UL << 8));
+	KUNIT_EXPECT_EQ(test, OOMX_EARLY_CALM,
+			memcg_ticks(&s, &now, 600, 65536, 0, 164UL << 8));
+	KUNIT_EXPECT_EQ(test, OOMX_EARLY_CALM,
+			memcg_ticks(&s, &now, 600, 0, MEMCG_LIMIT,
+				    MEMCG_LIMIT));
+	KUNIT_EXPECT_EQ(test, 0U,
+			oomx_memcg_early_cfg(&early_cfg).avail_floor_pct);
+	KUNIT_EXPECT_EQ(test, early_cfg.refault_pct,
+			oomx_memcg_early_cfg(&early_cfg).refault_pct);
+}
+
 static struct kunit_case oomx_early_cases[] = {
 	KUNIT_CASE(early_thrash_sustained),
 	KUNIT_CASE(early_thrash_needs_machine_reclaim),
@@ -1569,6 +1646,8 @@ static struct kunit_case oomx_early_cases[] = {
 	KUNIT_CASE(early_floor_swap),
 	KUNIT_CASE(early_empty_tick_and_names),
 	KUNIT_CASE(early_check_cfg),
+	KUNIT_CASE(early_memcg_refaulting),
+	KUNIT_CASE(early_memcg_not_drowning),
 	{}
 };
 
