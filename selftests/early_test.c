@@ -19,21 +19,26 @@
 #define THRASH_WAIT_MS	120000
 
 /*
- * A process reading @mb MiB of the disk from @off_mb on, in a loop (or
- * once), counting passes in @passes (shared).  It keeps the disk open:
+ * A process in cgroup @cg (NULL: where the caller is) reading @mb MiB
+ * of the disk from @off_mb on, in a loop (or once), counting passes in
+ * @passes (shared).  It keeps the disk open:
  * the block device's last close would drop its page cache, and every
  * refault with it.
  */
-static pid_t reader_start(long off_mb, long mb, bool loop,
+static pid_t reader_start(const char *cg, long off_mb, long mb, bool loop,
 			  long *passes)
 {
 	pid_t pid = fork();
 
 	if (pid == 0) {
 		static char buf[1 << 20];
-		int fd = open(DISK, O_RDONLY);
+		int fd;
 		long i;
 
+		/* In its cgroup before its first page is charged. */
+		if (cg && cg_join(cg, 0))
+			_exit(2);
+		fd = open(DISK, O_RDONLY);
 		if (fd < 0)
 			_exit(2);
 		do {
@@ -140,6 +145,22 @@ static void scene_teardown(struct __test_metadata *_metadata,
 static long passes_now(struct early_scene *s)
 {
 	return __atomic_load_n(s->passes, __ATOMIC_RELAXED);
+}
+
+/*
+ * Once the victim is gone the reader's data fits: within a minute, one
+ * more pass from the disk, then passes from memory.
+ */
+static void expect_reader_recovers(struct __test_metadata *_metadata,
+				   struct early_scene *s, long passes_at_kill)
+{
+	long t0 = oomx_now_ms();
+
+	while (passes_now(s) < passes_at_kill + 3 && oomx_now_ms() < t0 + 60000)
+		oomx_sleep_ms(100);
+	EXPECT_GE(passes_now(s), passes_at_kill + 3)
+		TH_LOG("the reader made %ld passes in the minute after the kill",
+		       passes_now(s) - passes_at_kill);
 }
 
 static void snapshot(struct early_scene *s)
@@ -325,7 +346,7 @@ TEST_F_TIMEOUT(early, thrash_takes_the_hog_only, 300)
 		ASSERT_EQ(0, cg_join(SCENE_SLOW, dead->pid));
 	snapshot(s);
 	ASSERT_EQ(0, oomx_trace_start());
-	s->reader = reader_start(0, READER_MB, true, s->passes);
+	s->reader = reader_start(NULL, 0, READER_MB, true, s->passes);
 	ASSERT_GT(s->reader, 0);
 
 	t0 = oomx_now_ms();
@@ -343,12 +364,7 @@ TEST_F_TIMEOUT(early, thrash_takes_the_hog_only, 300)
 	 * from memory.  No second victim meanwhile: the pressure is gone,
 	 * and so is the evidence.
 	 */
-	t0 = oomx_now_ms();
-	while (passes_now(s) < passes_at_kill + 3 && oomx_now_ms() < t0 + 60000)
-		oomx_sleep_ms(100);
-	EXPECT_GE(passes_now(s), passes_at_kill + 3)
-		TH_LOG("the reader made %ld passes in the minute after the kill",
-		       passes_now(s) - passes_at_kill);
+	expect_reader_recovers(_metadata, s, passes_at_kill);
 	oomx_sleep_ms(3000);
 	EXPECT_TRUE(pid_alive(other->pid)) TH_LOG("the other hog died too");
 	EXPECT_TRUE(pid_alive(s->reader)) TH_LOG("the reader died");
@@ -411,10 +427,10 @@ TEST_F_TIMEOUT(plain, full_but_healthy_untouched, 300)
 	ASSERT_GT(s->big.pid, 0);
 	snapshot(s);
 	ticks0 = early_ticks();
-	s->reader = reader_start(0, 12, true, s->passes);
+	s->reader = reader_start(NULL, 0, 12, true, s->passes);
 	ASSERT_GT(s->reader, 0);
 	oomx_sleep_ms(3000);
-	s->once = reader_start(128, 64, false, NULL);
+	s->once = reader_start(NULL, 128, 64, false, NULL);
 	ASSERT_GT(s->once, 0);
 	status = wait_child(s->once, 60000);
 	s->once = -1;
@@ -476,6 +492,214 @@ TEST_F_TIMEOUT(plain, runaway_one_death, 300)
 		TH_LOG("oomx sent SIGKILL beside the kernel's kill");
 	if (oom)
 		EXPECT_EQ(128 + SIGKILL, status);
+}
+
+/*
+ * A memory cgroup at its limit, on a machine with memory to spare:
+ * SCENE_WORK gets memory.max MEMCG_MB and no swap.  Inside, a hog that
+ * leaves MEMCG_ROOM_MB of it and a reader re-reading READER_MB through
+ * what is left: the cgroup's own reclaim keeps dropping the cache the
+ * reader needs again, the reader crawls at the disk's pace, and the
+ * kernel never OOMs (there is always cache to drop).  Outside, in
+ * SCENE_GROUP, a process that oomx's policy would choose first on the
+ * machine (oom_score_adj 500).
+ */
+#define MEMCG_MB	200
+#define MEMCG_ROOM_MB	36	/* under 20 % of MEMCG_MB: refault_avail_pct */
+#define BYSTANDER_MB	48
+
+FIXTURE(memcg) {
+	struct early_scene s;
+};
+
+FIXTURE_SETUP(memcg)
+{
+	scene_setup(_metadata, &self->s, "early=1");
+	/*
+	 * The machine-wide gate (MemAvailable under 20 % of RAM) stays
+	 * shut with the cgroup full and the bystander in: what happens
+	 * here is the cgroup's alone.
+	 */
+	ASSERT_GT(self->s.avail0 - MEMCG_MB - BYSTANDER_MB,
+		  meminfo_kb("MemTotal") / 1024 / 5 + 24)
+		TH_LOG("only %ld MiB available", self->s.avail0);
+	ASSERT_EQ(0, write_int(SCENE_WORK "/memory.max", MEMCG_MB * MB));
+	/* No swap controller on every kernel: no swap either way. */
+	oomx_write_file(SCENE_WORK "/memory.swap.max", "0");
+}
+
+FIXTURE_TEARDOWN(memcg)
+{
+	scene_teardown(_metadata, &self->s);
+}
+
+/* A cgroup's id, as oomx reports it: its directory's inode number. */
+static unsigned long long cg_id(const char *cg)
+{
+	struct stat st;
+
+	return stat(cg, &st) ? 0 : (unsigned long long)st.st_ino;
+}
+
+/* What oomx's telemetry counted refaulting in @cg, KiB (-1: nothing). */
+static long cg_refault_kb(const char *cg)
+{
+	static char buf[65536];
+	char want[128];
+	const char *l;
+
+	if (oomx_read_file(OOMX_DEBUGFS "reclaim", buf, sizeof(buf)))
+		return -1;
+	snprintf(want, sizeof(want), "\nmemcg %s ", cg + strlen("/sys/fs/cgroup"));
+	l = strstr(buf, want);
+	return l ? oomx_field_long(l + 1, "refault_kb") : -1;
+}
+
+/*
+ * The watcher's view of cgroup @id, from debugfs early: its limit and
+ * the room it leaves beside its processes' anonymous memory, KiB.
+ */
+static bool cg_watched(unsigned long long id, long *limit_kb, long *room_kb)
+{
+	static char buf[16384];
+	char want[64];
+	const char *l;
+
+	if (oomx_read_file(OOMX_DEBUGFS "early", buf, sizeof(buf)))
+		return false;
+	snprintf(want, sizeof(want), "memcg %llu limit_kb ", id);
+	l = strstr(buf, want);
+	return l && sscanf(l + strlen(want), "%ld room_kb %ld", limit_kb,
+			   room_kb) == 2;
+}
+
+/*
+ * The hog in the thrashing cgroup is the one to go, by SIGTERM, and
+ * nobody outside it: not the machine's first choice beside it, and no
+ * OOM kill anywhere.  The record, the log line and the trigger's trace
+ * event name the cgroup.
+ */
+TEST_F_TIMEOUT(memcg, thrash_in_a_cgroup_takes_its_hog, 300)
+{
+	struct early_scene *s = &self->s;
+	unsigned long long id = cg_id(SCENE_WORK);
+	long passes_at_kill, t0, oom0, limit_kb = 0, room_kb = 0;
+	const char *rec, *trace, *l;
+	char want[96];
+	pid_t victim;
+	int status;
+
+	ASSERT_NE(0ULL, id);
+	s->small = hog_start(SCENE_GROUP, BYSTANDER_MB, 500, HOG_PLAIN);
+	ASSERT_GT(s->small.pid, 0);
+	s->big = hog_start(SCENE_WORK, MEMCG_MB - MEMCG_ROOM_MB, 0, HOG_PLAIN);
+	ASSERT_GT(s->big.pid, 0);
+	snapshot(s);
+	oom0 = cg_events(SCENE_WORK, "oom_kill");
+	ASSERT_EQ(0, oomx_trace_start());
+	s->reader = reader_start(SCENE_WORK, 0, READER_MB, true, s->passes);
+	ASSERT_GT(s->reader, 0);
+
+	t0 = oomx_now_ms();
+	victim = s->big.pid;
+	/* Watch the watcher while it waits: the cgroup, as it sees it. */
+	while (pid_alive(victim) && oomx_now_ms() < t0 + THRASH_WAIT_MS) {
+		long lim, room;
+
+		if (cg_watched(id, &lim, &room)) {
+			limit_kb = lim;
+			room_kb = room;
+		}
+		oomx_sleep_ms(200);
+	}
+	status = wait_child(victim, 1000);
+	s->big.pid = -1;
+	passes_at_kill = passes_now(s);
+	ASSERT_EQ(128 + SIGTERM, status)
+		TH_LOG("the cgroup's hog ended with %d after %ld ms, %ld passes",
+		       status, oomx_now_ms() - t0, passes_at_kill);
+	EXPECT_EQ(MEMCG_MB * 1024, limit_kb);
+	/* Its room: the limit less the hog (and the reader's buffer). */
+	EXPECT_GT(room_kb, (MEMCG_ROOM_MB - 8) * 1024) TH_LOG("%ld", room_kb);
+	EXPECT_LE(room_kb, MEMCG_ROOM_MB * 1024) TH_LOG("%ld", room_kb);
+
+	/* The reader's data fits in the cgroup now. */
+	expect_reader_recovers(_metadata, s, passes_at_kill);
+	EXPECT_TRUE(pid_alive(s->small.pid)) TH_LOG("the bystander died");
+	EXPECT_TRUE(pid_alive(s->reader)) TH_LOG("the reader died");
+	EXPECT_EQ(s->vm, vmstat_oom_kill()) TH_LOG("an OOM kill happened");
+	EXPECT_EQ(oom0, cg_events(SCENE_WORK, "oom_kill"));
+	EXPECT_EQ(s->terms + 1, oomx_stat("early_terms"));
+	EXPECT_EQ(s->kills, oomx_stat("early_kills"));
+	EXPECT_EQ(s->term_exited + 1, oomx_stat("early_term_exited"));
+
+	rec = oomx_last_decision();
+	EXPECT_STREQ("early", oomx_field(rec, "kind")) TH_LOG("%s", rec);
+	EXPECT_STREQ("refaulting", oomx_field(rec, "reason")) TH_LOG("%s", rec);
+	EXPECT_STREQ("/oomx-t/work", oomx_field(rec, "memcg")) TH_LOG("%s", rec);
+	EXPECT_STREQ("term_exited", oomx_field(rec, "action")) TH_LOG("%s", rec);
+	EXPECT_TRUE(oomx_field_pid(rec, "victim", victim)) TH_LOG("%s", rec);
+	EXPECT_GE(oomx_field_long(rec, "refault_kbps"), 1024) TH_LOG("%s", rec);
+	EXPECT_LE(oomx_field_long(rec, "avail_kb"), MEMCG_ROOM_MB * 1024)
+		TH_LOG("%s", rec);
+	EXPECT_TRUE(dmesg_has("oomx: early: refaulting in memory cgroup /oomx-t/work (over "));
+	snprintf(want, sizeof(want), "SIGTERM to process %d (", victim);
+	EXPECT_TRUE(dmesg_has(want)) TH_LOG("no '%s' in dmesg", want);
+	trace = oomx_trace_read();
+	snprintf(want, sizeof(want), "seq=%s", oomx_field(rec, "seq"));
+	l = oomx_trace_line(trace, "oomx_trigger", want, "kind=early");
+	EXPECT_EQ((long)id, oomx_field_long(l, "memcg_id")) TH_LOG("trace:\n%s", trace);
+	EXPECT_STREQ("refaulting", oomx_field(l, "reason")) TH_LOG("%s", l);
+}
+
+/*
+ * A cgroup that reads more than it holds, with room to spare: a hog of
+ * a tenth of its limit, the reader cycling through more than the rest.
+ * It refaults as fast as the disk goes, as a database scanning a table
+ * bigger than its memory does, and that is no reason to kill: its
+ * anonymous memory is not squeezing its cache.  Nobody dies.
+ */
+TEST_F_TIMEOUT(memcg, scan_in_a_cgroup_untouched, 300)
+{
+	struct early_scene *s = &self->s;
+	unsigned long long id = cg_id(SCENE_WORK);
+	long t0, rf0, limit_kb = 0, room_kb = 0, rf;
+	bool watched = false;
+
+	ASSERT_NE(0ULL, id);
+	ASSERT_EQ(0, write_int(SCENE_WORK "/memory.max", MEMCG_MB / 2 * MB));
+	s->big = hog_start(SCENE_WORK, MEMCG_MB / 20, 0, HOG_PLAIN);
+	ASSERT_GT(s->big.pid, 0);
+	snapshot(s);
+	rf0 = cg_refault_kb(SCENE_WORK);
+	if (rf0 < 0)
+		rf0 = 0;
+	s->reader = reader_start(SCENE_WORK, 0, READER_MB, true, s->passes);
+	ASSERT_GT(s->reader, 0);
+
+	/* Until the cgroup has refaulted more than it holds. */
+	t0 = oomx_now_ms();
+	do {
+		long lim, room;
+
+		if (cg_watched(id, &lim, &room)) {
+			watched = true;
+			limit_kb = lim;
+			room_kb = room;
+		}
+		oomx_sleep_ms(200);
+		rf = cg_refault_kb(SCENE_WORK) - rf0;
+	} while (rf < MEMCG_MB / 2 * 1024 && oomx_now_ms() < t0 + 150000);
+
+	EXPECT_GE(rf, MEMCG_MB / 2 * 1024) TH_LOG("only %ld KiB refaulted", rf);
+	EXPECT_TRUE(watched);
+	EXPECT_EQ(MEMCG_MB / 2 * 1024, limit_kb);
+	EXPECT_GT(room_kb, MEMCG_MB / 2 * 1024 * 3 / 4) TH_LOG("%ld", room_kb);
+	EXPECT_TRUE(pid_alive(s->big.pid)) TH_LOG("the hog was killed");
+	EXPECT_TRUE(pid_alive(s->reader)) TH_LOG("the reader was killed");
+	EXPECT_EQ(s->terms, oomx_stat("early_terms"));
+	EXPECT_EQ(s->kills, oomx_stat("early_kills"));
+	EXPECT_EQ(s->vm, vmstat_oom_kill());
 }
 
 TEST_HARNESS_MAIN

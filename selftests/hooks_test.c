@@ -99,7 +99,7 @@ TEST_F(hooks, probes_active_or_reported)
 		"oom_kill_process", "mark_victim", "mem_cgroup_out_of_memory",
 		"try_to_free_pages", "try_to_free_mem_cgroup_pages",
 		"psi_memstall_enter", "psi_memstall_leave",
-		"mm_vmscan_kswapd_wake",
+		"mm_vmscan_kswapd_wake", "workingset_refault",
 	};
 	char buf[4096], want[96];
 	size_t i;
