@@ -1,11 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Early-intervention bench: four pressure scenarios, each under the stock
+# Early-intervention bench: five pressure scenarios, each under the stock
 # killer, oomx (default parameters) and earlyoom (Debian's package,
 # default settings), in one guest boot of 512 MiB with its disk throttled
 # to 8 MiB/s; min/median/max over repeats and ratios of the medians.
 #   OOMX_BENCH_KERNEL=deb6.12|deb6.1 (default deb6.12)
-#   OOMX_BENCH_REPEAT=3, OOMX_BENCH_SCEN=plateau,slowleak,healthy,runaway
+#   OOMX_BENCH_REPEAT=3, OOMX_BENCH_SCEN=plateau,slowleak,healthy,runaway,cgroup
 #   OOMX_BENCH_PLOT=plateau: after the repeats, that scenario once more
 #     under each mode with a sampler beside it, drawn by bench/plot.sh
 #     into timeline-SCENARIO.png in the work directory (none: no picture;
@@ -17,6 +17,9 @@
 #   healthy   anon at 93 % of MemAvailable, a worker re-reading 12 MiB,
 #             a one-time 64 MiB sequential read, 30 s
 #   runaway   an allocation as fast as it goes, without end
+#   cgroup    the plateau inside a memory cgroup limited to 200 MiB (no
+#             swap): a leak to 170 MiB, the same reader, in the cgroup;
+#             the machine keeps memory to spare
 # A 100 ms canary runs beside each; PSI memory some/full over the run.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -27,7 +30,7 @@ top=$(cd "$here/.." && pwd)
 plot=${OOMX_BENCH_PLOT:-plateau}
 case $plot in
 none) plot= ;;
-plateau|slowleak|healthy|runaway) ;;
+plateau|slowleak|healthy|runaway|cgroup) ;;
 *) die "OOMX_BENCH_PLOT=$plot is not a scenario or none" ;;
 esac
 # The plotter (setup.sh lists it too).
@@ -61,7 +64,7 @@ cp "$eo/usr/bin/earlyoom" /lib/x86_64-linux-gnu/libc.so.6 \
 	"$top/scripts/guest-early.sh" "$work/pressure" "$work/earlyoom" \
 	"$work/libc.so.6" "$work/ld-linux-x86-64.so.2"
 log "early bench on $(basename "$image"), ${OOMX_BENCH_REPEAT:-3} repeats"
-OOMX_GUEST_MEM=512 OOMX_CMDLINE="oomx.repeat=${OOMX_BENCH_REPEAT:-3} oomx.scen=${OOMX_BENCH_SCEN:-plateau,slowleak,healthy,runaway} oomx.plot=${plot:-none}" \
+OOMX_GUEST_MEM=512 OOMX_CMDLINE="oomx.repeat=${OOMX_BENCH_REPEAT:-3} oomx.scen=${OOMX_BENCH_SCEN:-plateau,slowleak,healthy,runaway,cgroup} oomx.plot=${plot:-none}" \
 	"$top/scripts/qemu-run.sh" "$image" "$work/initrd.gz" early "$work/guest" 5400 || rc=$?
 res="$work/guest/results.log"
 tr -d '\r' < "$res" | grep -vE '^(OOMX-GUEST|### |TIMELINE )' > "$work/runs.txt"

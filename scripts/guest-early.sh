@@ -15,7 +15,7 @@ rep=$(sed -n 's/.*oomx.repeat=\([0-9]*\).*/\1/p' /proc/cmdline)
 scens=$(sed -n 's/.*oomx.scen=\([a-z,]*\).*/\1/p' /proc/cmdline)
 plot=$(sed -n 's/.*oomx.plot=\([a-z]*\).*/\1/p' /proc/cmdline)
 rep=${rep:-3}
-scens=${scens:-plateau,slowleak,healthy,runaway}
+scens=${scens:-plateau,slowleak,healthy,runaway,cgroup}
 W=40	# seconds of useful work measured per run
 
 up() { cut -d' ' -f1 /proc/uptime; }
@@ -104,6 +104,20 @@ run() {
 		died=$(watch $victim $t0 30)
 		wait $rd $cn
 		;;
+	cgroup)
+		# The plateau inside a container at its limit (memory.max
+		# 200 MiB, no swap) on a machine with memory to spare: the
+		# machine's MemAvailable never falls.
+		C=/sys/fs/cgroup/oomx-bench
+		mkdir -p $C
+		echo $((200 * 1024 * 1024)) > $C/memory.max
+		echo 0 > $C/memory.swap.max 2>/dev/null
+		sh -c "echo \$\$ > $C/cgroup.procs && exec $P leak 170 50 $pr" > /tmp/leak.out & victim=$!
+		sh -c "echo \$\$ > $C/cgroup.procs && exec $P reader $D 0 80 $W $pr" > /tmp/reader.out & rd=$!
+		$P canary 100 $W $pr > /tmp/canary.out & cn=$!
+		died=$(watch $victim $t0 $W)
+		wait $rd $cn
+		;;
 	runaway)
 		$P leak $((av + 512)) 0 $pr > /tmp/leak.out & victim=$!
 		: > /tmp/reader.out
@@ -124,6 +138,7 @@ run() {
 	kill -9 $victim 2>/dev/null
 	wait $victim 2>/dev/null
 	mode_off $mode
+	[ $scen = cgroup ] && rmdir /sys/fs/cgroup/oomx-bench
 	oomk=$(( $(awk '/^oom_kill / {print $2}' /proc/vmstat) - oomk0 ))
 	pfx=
 	[ -n "$tl" ] && pfx="TIMELINE $scen $mode "
