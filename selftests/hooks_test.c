@@ -95,7 +95,7 @@ static bool slowpath_probed(void)
 TEST_F(hooks, probes_active_or_reported)
 {
 	static const char * const hooks[] = {
-		"out_of_memory", "oom_notifier", "oom_badness",
+		"out_of_memory", "oom_notifier",
 		"oom_kill_process", "mark_victim", "mem_cgroup_out_of_memory",
 		"try_to_free_pages", "try_to_free_mem_cgroup_pages",
 		"psi_memstall_enter", "psi_memstall_leave",
@@ -108,6 +108,14 @@ TEST_F(hooks, probes_active_or_reported)
 	for (i = 0; i < ARRAY_SIZE(hooks); i++) {
 		snprintf(want, sizeof(want), "hook %s active", hooks[i]);
 		EXPECT_NE(NULL, strstr(buf, want)) TH_LOG("%s", buf);
+	}
+	/* The candidate hook only where the configuration needs it. */
+	if (oomx_classic_scan_idle()) {
+		EXPECT_NE(NULL, strstr(buf, "hook oom_badness idle (not needed: the kernel's scan is oomx's selection)"))
+			TH_LOG("%s", buf);
+	} else {
+		EXPECT_NE(NULL, strstr(buf, "hook oom_badness active"))
+			TH_LOG("%s", buf);
 	}
 	EXPECT_NE(NULL, strstr(buf, "selection oomx"));
 	if (!slowpath_probed())
