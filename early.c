@@ -106,7 +106,8 @@ struct oomx_memcg_watch {
 };
 
 static struct {
-	u64 last_refaults[OOMX_MEMCG_SLOTS];	/* per telemetry slot */
+	/* per telemetry slot: its key and refaults at the last tick */
+	u64 last_key[OOMX_MEMCG_SLOTS], last_refaults[OOMX_MEMCG_SLOTS];
 	struct oomx_memcg_watch w[OOMX_MEMCG_WATCH];
 } oomx_mw;
 
@@ -844,17 +845,24 @@ oomx_memcg_tick(const struct oomx_early_cfg *machine, u64 now, bool *busy)
 	*busy = false;
 	if (!READ_ONCE(oomx_early) || !oomx_hook_active(OOMX_HOOK_REFAULT))
 		return NULL;
+	for (i = 0; i < OOMX_MEMCG_WATCH; i++)
+		oomx_mw.w[i].refaults = 0;
 	for (i = 0; i < OOMX_MEMCG_SLOTS; i++) {
-		u64 rf, id = oomx_memcg_slot_refaults(i, &rf);
-		u64 d = rf - oomx_mw.last_refaults[i];
+		u64 rf, id = oomx_memcg_slot_refaults(i, &rf), d;
 		struct oomx_memcg_watch *w;
 
+		/* A slot freed or taken by another cgroup starts afresh. */
+		if (id != oomx_mw.last_key[i])
+			oomx_mw.last_refaults[i] = 0;
+		oomx_mw.last_key[i] = id;
+		d = rf > oomx_mw.last_refaults[i] ?
+		    rf - oomx_mw.last_refaults[i] : 0;
 		oomx_mw.last_refaults[i] = rf;
 		if (!id)
 			continue;
 		w = oomx_memcg_watch_of(id, d > 0);
 		if (w)
-			w->refaults = d;
+			w->refaults += d;
 	}
 	for (i = 0; i < OOMX_MEMCG_WATCH; i++) {
 		struct oomx_memcg_watch *w = &oomx_mw.w[i];

@@ -36,10 +36,15 @@ static DEFINE_PER_CPU(struct oomx_reclaim_sums, oomx_pcpu);
 
 /*
  * Per memcg and per task: open-addressed tables claimed with cmpxchg on
- * the key, never freed while oomx is loaded.  A full table drops the event
- * and counts it, rather than take a lock in a probe handler.
+ * the key.  A full table drops the event and counts it, rather than take
+ * a lock in a probe handler.  A memcg slot whose cgroup is gone is freed
+ * by the early watcher (oomx_memcg_slots_sweep()) as a tombstone, which
+ * keeps the probe chains through it whole and which the next new key to
+ * pass may claim: on a host whose containers come and go, the table
+ * never fills with the dead.  Task slots are never freed (telemetry only).
  */
 #define OOMX_SLOTS	OOMX_MEMCG_SLOTS
+#define OOMX_SLOT_TOMB	(-1LL)		/* freed: claimable, probed past */
 
 struct oomx_slot {
 	atomic64_t key;			/* cgroup id or pid + 1; 0 = free */
@@ -50,31 +55,59 @@ struct oomx_slot {
 
 static struct oomx_slot oomx_memcg_slots[OOMX_SLOTS];
 static struct oomx_slot oomx_task_slots[OOMX_SLOTS];
-static atomic64_t oomx_slots_dropped;
+static atomic64_t oomx_slots_dropped, oomx_memcg_drops;
 
+/*
+ * @key's slot, claimed if it has none: the first tombstone on its probe
+ * chain, else the free slot that ends the chain.  Two CPUs claiming one
+ * new key race for the same slot, so a key has one slot, except when a
+ * tombstone appears on the chain between their walks (the readers add
+ * duplicates up).
+ */
 static struct oomx_slot *oomx_slot(struct oomx_slot *tab, u64 key, bool *fresh)
 {
-	unsigned int i, h = hash_64(key, ilog2(OOMX_SLOTS));
+	unsigned int i, h = hash_64(key, ilog2(OOMX_SLOTS)), tries;
 
 	*fresh = false;
-	for (i = 0; i < OOMX_SLOTS; i++) {
-		struct oomx_slot *s = &tab[(h + i) & (OOMX_SLOTS - 1)];
-		s64 cur = atomic64_read(&s->key);
+	for (tries = 0; tries < 2; tries++) {
+		struct oomx_slot *tomb = NULL, *free = NULL;
 
-		if (cur == key)
-			return s;
-		if (!cur) {
-			cur = atomic64_cmpxchg(&s->key, 0, key);
-			if (!cur) {
-				*fresh = true;
-				return s;
-			}
+		for (i = 0; i < OOMX_SLOTS; i++) {
+			struct oomx_slot *s = &tab[(h + i) & (OOMX_SLOTS - 1)];
+			s64 cur = atomic64_read(&s->key);
+
 			if (cur == key)
 				return s;
+			if (cur == OOMX_SLOT_TOMB && !tomb)
+				tomb = s;
+			if (!cur) {
+				free = s;
+				break;
+			}
 		}
+		if (tomb &&
+		    atomic64_cmpxchg(&tomb->key, OOMX_SLOT_TOMB, key) == OOMX_SLOT_TOMB) {
+			*fresh = true;
+			return tomb;
+		}
+		if (!tomb && free && !atomic64_cmpxchg(&free->key, 0, key)) {
+			*fresh = true;
+			return free;
+		}
+		/* Lost a race for it (or the table is full): look again. */
 	}
 	atomic64_inc(&oomx_slots_dropped);
+	if (tab == oomx_memcg_slots)
+		atomic64_inc(&oomx_memcg_drops);
 	return NULL;
+}
+
+/* A slot's key, 0 for one that is free or freed. */
+static u64 oomx_slot_key(const struct oomx_slot *s)
+{
+	s64 key = atomic64_read(&s->key);
+
+	return key == OOMX_SLOT_TOMB ? 0 : key;
 }
 
 static void oomx_slot_add(struct oomx_slot *s, u64 ns, u64 reclaimed,
@@ -179,7 +212,40 @@ u64 oomx_memcg_slot_refaults(unsigned int i, u64 *refaults)
 	const struct oomx_slot *s = &oomx_memcg_slots[i];
 
 	*refaults = atomic64_read(&s->refaults);
-	return atomic64_read(&s->key);
+	return oomx_slot_key(s);
+}
+
+/**
+ * oomx_memcg_slots_sweep - free the memcg slots of cgroups that are gone
+ *
+ * Process context (the once-a-second sampler, below).  A slot is zeroed,
+ * then turned into a tombstone; a probe handler that found it just
+ * before may still add a few events, which its next owner inherits.
+ */
+static void oomx_memcg_slots_sweep(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < OOMX_SLOTS; i++) {
+		struct oomx_slot *s = &oomx_memcg_slots[i];
+		u64 id = oomx_slot_key(s);
+		struct cgroup *cgrp;
+
+		if (!id)
+			continue;
+		cgrp = cgroup_get_from_id(id);
+		if (!IS_ERR_OR_NULL(cgrp)) {
+			cgroup_put(cgrp);
+			continue;
+		}
+		atomic64_set(&s->count, 0);
+		atomic64_set(&s->ns, 0);
+		atomic64_set(&s->reclaimed, 0);
+		atomic64_set(&s->requested, 0);
+		atomic64_set(&s->ooms, 0);
+		atomic64_set(&s->refaults, 0);
+		atomic64_cmpxchg(&s->key, id, OOMX_SLOT_TOMB);
+	}
 }
 
 /* One finished reclaim (or stall) of kind @k, on this CPU. */
@@ -564,7 +630,7 @@ void oomx_reclaim_show(struct seq_file *m)
 		   t.memcg_ooms);
 	for (i = 0; i < OOMX_SLOTS; i++) {
 		const struct oomx_slot *s = &oomx_memcg_slots[i];
-		u64 id = atomic64_read(&s->key);
+		u64 id = oomx_slot_key(s);
 		struct cgroup *cgrp;
 
 		if (!id)
@@ -582,7 +648,7 @@ void oomx_reclaim_show(struct seq_file *m)
 	}
 	for (i = 0; i < OOMX_SLOTS; i++) {
 		const struct oomx_slot *s = &oomx_task_slots[i];
-		u64 key = atomic64_read(&s->key);
+		u64 key = oomx_slot_key(s);
 
 		if (!key)
 			continue;
@@ -603,9 +669,27 @@ void oomx_reclaim_show(struct seq_file *m)
 static void oomx_sample_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(oomx_sample_work, oomx_sample_fn);
 
+/*
+ * Every OOMX_SWEEP_SAMPLES samples, or at the next once the memcg table
+ * has dropped events, the slots of cgroups that are gone are freed.
+ */
+#define OOMX_SWEEP_SAMPLES	10
+
+/* The sample work's own (a work item never runs twice at once). */
+static unsigned int oomx_sweep_samples;
+static u64 oomx_sweep_drops;
+
 static void oomx_sample_fn(struct work_struct *work)
 {
+	u64 drops = atomic64_read(&oomx_memcg_drops);
+
 	oomx_reclaim_sample();
+	if (++oomx_sweep_samples >= OOMX_SWEEP_SAMPLES ||
+	    drops != oomx_sweep_drops) {
+		oomx_sweep_samples = 0;
+		oomx_sweep_drops = drops;
+		oomx_memcg_slots_sweep();
+	}
 	queue_delayed_work(oomx_wq, &oomx_sample_work,
 			   msecs_to_jiffies(OOMX_SAMPLE_MS));
 }

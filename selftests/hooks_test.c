@@ -153,6 +153,35 @@ TEST_F(hooks, memcg_reclaim_moves)
 	EXPECT_GT(reclaim_val("memcg /oomx-hooks", "reclaim_count"), 0);
 }
 
+/*
+ * Cgroups come and go; their telemetry slots must not stay taken by the
+ * dead, or a host whose containers churn would stop seeing new ones (the
+ * early watcher's cgroup triggers read the same slots).  Reclaim runs in
+ * 300 cgroups one after another, each removed after it (the table holds
+ * 256), then, once the once-a-second sampler has swept, in one more: it
+ * is tracked.
+ */
+TEST_F(hooks, dead_cgroups_free_their_slots)
+{
+	char cg[96], file[128];
+	int i;
+
+	ASSERT_EQ(0, oomx_write_file(CG "/cgroup.subtree_control", "+memory"));
+	for (i = 0; i < 300; i++) {
+		snprintf(cg, sizeof(cg), CG "/c%d", i);
+		ASSERT_EQ(0, mkdir(cg, 0755));
+		snprintf(file, sizeof(file), "%s/memory.reclaim", cg);
+		/* Nothing to reclaim: EAGAIN, but reclaim ran on it. */
+		oomx_write_file(file, "1M");
+		ASSERT_EQ(0, rmdir(cg));
+	}
+	oomx_sleep_ms(3000);
+	ASSERT_EQ(0, mkdir(CG "/last", 0755));
+	oomx_write_file(CG "/last/memory.reclaim", "1M");
+	EXPECT_GT(reclaim_val("memcg /oomx-hooks/last", "reclaim_count"), 0);
+	EXPECT_EQ(0, rmdir(CG "/last"));
+}
+
 TEST_F(hooks, memcg_oom_counted)
 {
 	long m0 = reclaim_val("oom_events", "memcg");
