@@ -843,7 +843,9 @@ oomx_memcg_tick(const struct oomx_early_cfg *machine, u64 now, bool *busy)
 	unsigned int i;
 
 	*busy = false;
-	if (!READ_ONCE(oomx_early) || !oomx_hook_active(OOMX_HOOK_REFAULT))
+	/* The v2 hierarchy only: a slot's key names a cgroup there. */
+	if (!READ_ONCE(oomx_early) || !oomx_hook_active(OOMX_HOOK_REFAULT) ||
+	    !cgroup_subsys_on_dfl(memory_cgrp_subsys))
 		return NULL;
 	for (i = 0; i < OOMX_MEMCG_WATCH; i++)
 		oomx_mw.w[i].refaults = 0;

@@ -226,6 +226,9 @@ static void oomx_memcg_slots_sweep(void)
 {
 	unsigned int i;
 
+	/* Ids of the v1 hierarchy are not cgroup_get_from_id()'s (v2). */
+	if (!cgroup_subsys_on_dfl(memory_cgrp_subsys))
+		return;
 	for (i = 0; i < OOMX_SLOTS; i++) {
 		struct oomx_slot *s = &oomx_memcg_slots[i];
 		u64 id = oomx_slot_key(s);
