@@ -186,7 +186,7 @@ static u64 oomx_ws_refaults(void)
  * pgscan vm events (vm_event_states is exported; summed over the
  * possible CPUs, as the kernel folds a dead CPU's into a live one).
  * Reclaim against a memory cgroup's limit is not counted there
- * (shrink_inactive_list() and MGLRU's evict_folios() count it only in
+ * (shrink_inactive_list() and MGLRU's scan_folios() count it only in
  * the cgroup's own events), which is what tells the two apart.
  */
 static u64 oomx_machine_scans(void)
