@@ -13,7 +13,8 @@
 # Scenarios (scripts/guest-early.sh):
 #   plateau   a leak grows at 50 MiB/s to 30 MiB short of MemAvailable and
 #             holds; a reader re-reads 80 MiB of the disk for 40 s
-#   slowleak  a leak grows at 5 MiB/s without end; the same reader
+#   slowleak  a leak grows at 5 MiB/s without end; the same reader; the
+#             canary's own 4 MiB live on the disk (touched at each wake-up)
 #   healthy   anon at 93 % of MemAvailable, a worker re-reading 12 MiB,
 #             a one-time 64 MiB sequential read, 30 s
 #   runaway   an allocation as fast as it goes, without end

@@ -7,6 +7,8 @@
  *   pressure reader DEV OFF_MIB MIB SECS [PROBE]  re-read a region; passes
  *   pressure once DEV OFF_MIB MIB                 read a region once
  *   pressure canary PERIOD_MS SECS [PROBE]        sleep PERIOD; worst lateness
+ *   pressure canary PERIOD_MS SECS PROBE|- DEV OFF_MIB MIB
+ *                                                 ... its pages on DEV, touched
  *   pressure timeline PROBE [LOG]                 sample every 100 ms
  *
  * The leak touches its memory a MiB at a time at RATE and then sleeps;
@@ -164,10 +166,41 @@ static int reader(const char *dev, long off, long mb, double secs, int loop,
 	return 0;
 }
 
-static int canary(long period_ms, double secs, struct probe *pr)
+/*
+ * The canary's own pages on the disk, as a program's text and data are:
+ * @mb MiB of @dev from @off MiB on, mapped and touched (a byte a page)
+ * at each wake-up before it counts itself awake, so that what reclaim
+ * took from it is read back inside its lateness.  Touched once first.
+ */
+static const char *canary_pages;
+static size_t canary_len;
+
+static void canary_touch(void)
+{
+	size_t i;
+
+	for (i = 0; i < canary_len; i += 4096)
+		(void)__atomic_load_n(&canary_pages[i], __ATOMIC_RELAXED);
+}
+
+static int canary(long period_ms, double secs, struct probe *pr,
+		  const char *dev, long off, long mb)
 {
 	double end = now_s() + secs, worst = 0;
 
+	if (dev) {
+		int fd = open(dev, O_RDONLY);
+		void *p;
+
+		if (fd < 0)
+			return perror(dev), 2;
+		canary_len = mb * MB;
+		p = mmap(NULL, canary_len, PROT_READ, MAP_SHARED, fd, off * MB);
+		if (p == MAP_FAILED)
+			return perror("mmap of its pages"), 2;
+		canary_pages = p;
+		canary_touch();
+	}
 	signal(SIGTERM, on_term);
 	if (pr) {
 		ST(pr->max_ns, -1);
@@ -179,6 +212,7 @@ static int canary(long period_ms, double secs, struct probe *pr)
 		if (pr)
 			ST(pr->due_ns, (long long)(t * NS) + period_ms * 1000000);
 		sleep_s(period_ms / 1000.0);
+		canary_touch();
 		late = now_s() - t - period_ms / 1000.0;
 		if (late > worst)
 			worst = late;
@@ -557,7 +591,12 @@ int main(int argc, char **argv)
 		return reader(argv[2], atol(argv[3]), atol(argv[4]), 0, 0,
 			      NULL);
 	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "canary"))
-		return canary(atol(argv[2]), atof(argv[3]), probe_map(argv[4]));
+		return canary(atol(argv[2]), atof(argv[3]), probe_map(argv[4]),
+			      NULL, 0, 0);
+	if (argc == 8 && !strcmp(argv[1], "canary"))
+		return canary(atol(argv[2]), atof(argv[3]),
+			      strcmp(argv[4], "-") ? probe_map(argv[4]) : NULL,
+			      argv[5], atol(argv[6]), atol(argv[7]));
 	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "timeline"))
 		return timeline(argv[2], argv[3]);
 	fprintf(stderr, "usage: see the comment at the top of the source\n");

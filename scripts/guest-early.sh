@@ -83,9 +83,11 @@ run() {
 		wait $rd $cn
 		;;
 	slowleak)
+		# The canary's program and data live on the slow disk too:
+		# 4 MiB of it, touched at every wake-up.
 		$P leak $((av + 256)) 5 $pr > /tmp/leak.out & victim=$!
 		$P reader $D 0 80 600 $pr > /tmp/reader.out & rd=$!
-		$P canary 100 600 $pr > /tmp/canary.out & cn=$!
+		$P canary 100 600 ${pr:--} $D 200 4 > /tmp/canary.out & cn=$!
 		died=$(watch $victim $t0 150)
 		[ -n "$tl" ] && sleep 5	# the aftermath, for the picture
 		kill -TERM $rd $cn
