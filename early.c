@@ -84,7 +84,8 @@ static struct {
 	struct mm_struct *mm;		/* mmgrab() */
 	struct oomx_early_info info;	/* what its record says */
 	u64 t_term_ns;
-	u64 memcg_id;			/* whose trigger: 0, the machine's */
+	/* whose trigger: a cgroup (css reference), or NULL, the machine */
+	struct mem_cgroup *memcg;
 } oomx_w;
 
 /*
@@ -92,7 +93,7 @@ static struct {
  * episodes, at most OOMX_MEMCG_WATCH at once (the first to refault).
  * Only the watcher thread touches them.
  */
-#define OOMX_MEMCG_WATCH	8
+#define OOMX_MEMCG_WATCH	16
 
 struct oomx_memcg_watch {
 	u64 id;				/* cgroup id; 0: a free entry */
@@ -108,6 +109,7 @@ struct oomx_memcg_watch {
 static struct {
 	/* per telemetry slot: its key and refaults at the last tick */
 	u64 last_key[OOMX_MEMCG_SLOTS], last_refaults[OOMX_MEMCG_SLOTS];
+	u64 delta[OOMX_MEMCG_SLOTS];	/* this tick's, while it is read */
 	struct oomx_memcg_watch w[OOMX_MEMCG_WATCH];
 } oomx_mw;
 
@@ -182,24 +184,18 @@ static u64 oomx_ws_refaults(void)
 }
 
 /*
- * Pages the machine's own reclaim scanned: kswapd's and direct reclaim's
- * pgscan vm events (vm_event_states is exported; summed over the
- * possible CPUs, as the kernel folds a dead CPU's into a live one).
- * Reclaim against a memory cgroup's limit is not counted there
- * (shrink_inactive_list() and MGLRU's scan_folios() count it only in
- * the cgroup's own events), which is what tells the two apart.
+ * Pages the machine's own reclaim scanned (compat.h), summed over the
+ * possible CPUs, as the kernel folds a dead CPU's into a live one:
+ * reclaim against a cgroup's limit is not in it, which is what tells a
+ * machine thrashing from a cgroup thrashing at its limit.
  */
 static u64 oomx_machine_scans(void)
 {
 	u64 sum = 0;
 	int cpu;
 
-	for_each_possible_cpu(cpu) {
-		const struct vm_event_state *e = &per_cpu(vm_event_states, cpu);
-
-		sum += READ_ONCE(e->event[PGSCAN_KSWAPD]) +
-		       READ_ONCE(e->event[PGSCAN_DIRECT]);
-	}
+	for_each_possible_cpu(cpu)
+		sum += oomx_cpu_machine_scans(&per_cpu(vm_event_states, cpu));
 	return sum;
 }
 
@@ -336,13 +332,14 @@ static bool oomx_mm_protected_sharer(struct task_struct *victim,
 
 /*
  * @sig to the victim's process, every other process using its mm, and
- * its memory.oom.group, as the kernel's kill does (never init, kernel
- * threads or -1000 members).  Returns how many processes were signalled.
+ * its memory.oom.group within the trigger's cgroup, as the kernel's kill
+ * does (never init, kernel threads or -1000 members).  Returns how many
+ * processes were signalled.
  */
 static unsigned int oomx_early_signal(struct task_struct *victim,
 				      struct mm_struct *mm, int sig)
 {
-	struct mem_cgroup *group = oomx_oom_group_get(victim);
+	struct mem_cgroup *group = oomx_oom_group_get(victim, oomx_w.memcg);
 	struct task_struct *p;
 	unsigned int n = 0;
 
@@ -444,7 +441,9 @@ static void oomx_early_release(void)
 	oomx_w.task = NULL;
 	oomx_w.mm = NULL;
 	oomx_w.stage = OOMX_ES_NONE;
-	oomx_w.memcg_id = 0;
+	if (oomx_w.memcg)
+		oomx_memcg_put(oomx_w.memcg);
+	oomx_w.memcg = NULL;
 	oomx_early_reset_all();
 }
 
@@ -688,8 +687,8 @@ static void __oomx_early_act(enum oomx_early_verdict verdict,
 		oomx_early_traced(info, sel);
 		if (victim)
 			put_task_struct(victim);
-		oomx_early_reset_all();
-		return;
+		oomx_early_reset(mw ? &mw->trig : &oomx_w.trig);
+		goto out;
 	}
 	if (info->dry_run) {
 		info->outcome = OOMX_EO_WOULD_KILL;
@@ -702,14 +701,17 @@ static void __oomx_early_act(enum oomx_early_verdict verdict,
 		oomx_count(OOMX_C_EARLY_WOULD_KILL, 1);
 		mmput(mm);
 		put_task_struct(victim);
-		oomx_early_reset_all();
-		return;
+		oomx_early_reset(mw ? &mw->trig : &oomx_w.trig);
+		goto out;
 	}
 	mmgrab(mm);
 	mmput(mm);
 	oomx_w.task = victim;
 	oomx_w.mm = mm;
-	oomx_w.memcg_id = info->memcg_id;
+	/* The trigger's cgroup, for the grace stage's verdicts and kill. */
+	if (memcg)
+		oomx_memcg_get(memcg);
+	oomx_w.memcg = memcg;
 	oomx_early_publish();
 	info->outcome = OOMX_EO_TERM;
 	oomx_record_early(info);
@@ -723,7 +725,7 @@ static void __oomx_early_act(enum oomx_early_verdict verdict,
 		oomx_policy_name(sel->policy), rule);
 	if (!grace) {
 		oomx_early_kill(now);
-		return;
+		goto out;
 	}
 	oomx_early_signal(victim, mm, SIGTERM);
 	trace_oomx_kill(info->seq, OOMX_TRIGGER_EARLY, info->victim.pid,
@@ -731,6 +733,9 @@ static void __oomx_early_act(enum oomx_early_verdict verdict,
 	oomx_count(OOMX_C_EARLY_TERMS, 1);
 	oomx_w.t_term_ns = now;
 	oomx_w.stage = OOMX_ES_GRACE;
+out:
+	/* Its css reference is the tick's: nothing may read it later. */
+	info->memcg = NULL;
 }
 
 static void oomx_early_act(enum oomx_early_verdict verdict,
@@ -744,25 +749,44 @@ static void oomx_early_act(enum oomx_early_verdict verdict,
 
 /* ---- memory cgroups ---- */
 
-/* The watch entry of cgroup @id; with @claim, a free one for it. */
-static struct oomx_memcg_watch *oomx_memcg_watch_of(u64 id, bool claim)
+/* The watch entry of cgroup @id, if it has one. */
+static struct oomx_memcg_watch *oomx_memcg_watch_of(u64 id)
 {
-	struct oomx_memcg_watch *free = NULL;
+	int i;
+
+	for (i = 0; i < OOMX_MEMCG_WATCH; i++)
+		if (oomx_mw.w[i].id == id)
+			return &oomx_mw.w[i];
+	return NULL;
+}
+
+/*
+ * An entry for cgroup @id, which refaulted @refaults pages this tick: a
+ * free one, else that of the cgroup that refaulted least (less than
+ * @refaults) with no episode under way, so that cgroups refaulting
+ * lightly all day never keep out one that drowns.  NULL if none.
+ */
+static struct oomx_memcg_watch *oomx_memcg_watch_claim(u64 id, u64 refaults)
+{
+	struct oomx_memcg_watch *w, *pick = NULL;
 	int i;
 
 	for (i = 0; i < OOMX_MEMCG_WATCH; i++) {
-		struct oomx_memcg_watch *w = &oomx_mw.w[i];
-
-		if (w->id == id)
-			return w;
-		if (!w->id && !free)
-			free = w;
+		w = &oomx_mw.w[i];
+		if (!w->id) {
+			pick = w;
+			break;
+		}
+		if (!w->trig.refault.since_ns && w->refaults < refaults &&
+		    (!pick || w->refaults < pick->refaults))
+			pick = w;
 	}
-	if (!claim || !free)
+	if (!pick)
 		return NULL;
-	memset(free, 0, sizeof(*free));
-	free->id = id;
-	return free;
+	memset(pick, 0, sizeof(*pick));
+	pick->id = id;
+	pick->refaults = refaults;
+	return pick;
 }
 
 /*
@@ -849,22 +873,36 @@ oomx_memcg_tick(const struct oomx_early_cfg *machine, u64 now, bool *busy)
 		return NULL;
 	for (i = 0; i < OOMX_MEMCG_WATCH; i++)
 		oomx_mw.w[i].refaults = 0;
+	/* The tick's refaults of every slot, to the cgroups watched... */
 	for (i = 0; i < OOMX_MEMCG_SLOTS; i++) {
-		u64 rf, id = oomx_memcg_slot_refaults(i, &rf), d;
+		u64 rf, id = oomx_memcg_slot_refaults(i, &rf);
 		struct oomx_memcg_watch *w;
 
 		/* A slot freed or taken by another cgroup starts afresh. */
 		if (id != oomx_mw.last_key[i])
 			oomx_mw.last_refaults[i] = 0;
 		oomx_mw.last_key[i] = id;
-		d = rf > oomx_mw.last_refaults[i] ?
-		    rf - oomx_mw.last_refaults[i] : 0;
+		oomx_mw.delta[i] = rf > oomx_mw.last_refaults[i] ?
+				   rf - oomx_mw.last_refaults[i] : 0;
 		oomx_mw.last_refaults[i] = rf;
-		if (!id)
+		w = id ? oomx_memcg_watch_of(id) : NULL;
+		if (w) {
+			w->refaults += oomx_mw.delta[i];
+			oomx_mw.delta[i] = 0;
+		}
+	}
+	/* ... then the others that refaulted, into free or calmer entries. */
+	for (i = 0; i < OOMX_MEMCG_SLOTS; i++) {
+		struct oomx_memcg_watch *w;
+
+		if (!oomx_mw.delta[i] || !oomx_mw.last_key[i])
 			continue;
-		w = oomx_memcg_watch_of(id, d > 0);
+		w = oomx_memcg_watch_of(oomx_mw.last_key[i]);
 		if (w)
-			w->refaults += d;
+			w->refaults += oomx_mw.delta[i];
+		else
+			oomx_memcg_watch_claim(oomx_mw.last_key[i],
+					       oomx_mw.delta[i]);
 	}
 	for (i = 0; i < OOMX_MEMCG_WATCH; i++) {
 		struct oomx_memcg_watch *w = &oomx_mw.w[i];
@@ -919,9 +957,9 @@ static enum oomx_early_verdict oomx_flight_verdict(enum oomx_early_verdict v)
 {
 	const struct oomx_memcg_watch *w;
 
-	if (!oomx_w.memcg_id)
+	if (!oomx_w.memcg)
 		return v;
-	w = oomx_memcg_watch_of(oomx_w.memcg_id, false);
+	w = oomx_memcg_watch_of(oomx_memcg_id(oomx_w.memcg));
 	return w ? w->v : OOMX_EARLY_CALM;
 }
 

@@ -772,6 +772,19 @@ static void oomx_episode_add(struct oomx_episode *e,
 	e->machine_scans += p->machine_scans;
 }
 
+/*
+ * Did the machine's own reclaim do the evicting behind the episode's
+ * refaults?  A page refaults after something evicted it, so when the
+ * machine thrashes its reclaim scans at least as many pages as the
+ * working set refaults (half, for what the episode's edges cut off);
+ * a cgroup thrashing at its limit evicts through its own reclaim, which
+ * these counters leave out, beside at most a trickle of kswapd's.
+ */
+static bool oomx_machine_reclaims(const struct oomx_episode *e)
+{
+	return e->machine_scans && 2 * e->machine_scans >= e->ws_refaults;
+}
+
 static bool oomx_sustained(const struct oomx_episode *e, unsigned int ms,
 			   u64 now_ns)
 {
@@ -834,8 +847,9 @@ static bool oomx_refault_drowning(const struct oomx_episode *e,
  * going (hysteresis), anything less ends it.  It acts when it has lasted
  * sustain_ms and, over its whole length, the stall share is still at
  * least stall_pct, working-set refaults at least refault_kbps, and the
- * machine's own reclaim scanned (stalls and refaults of a memory cgroup
- * at its limit alone are that cgroup's, whose reclaim the kernel does
+ * machine's own reclaim scanned at least half as many pages as those
+ * refaults (oomx_machine_reclaims(): stalls and refaults of a memory
+ * cgroup at its limit are that cgroup's, whose reclaim the kernel does
  * not count in the machine's pgscan events).
  *
  * Refaulting: MemAvailable under refault_avail_pct of RAM and pages read
@@ -881,7 +895,7 @@ enum oomx_early_verdict oomx_early_step(struct oomx_early_state *s,
 		memset(&s->floor, 0, sizeof(s->floor));
 
 	if (oomx_sustained(&s->thrash, cfg->sustain_ms, now_ns) &&
-	    s->thrash.machine_scans &&
+	    oomx_machine_reclaims(&s->thrash) &&
 	    oomx_episode_stall_pct(&s->thrash) >= cfg->stall_pct &&
 	    oomx_episode_refault_kbps(&s->thrash, cfg->page_kb) >=
 	    cfg->refault_kbps)

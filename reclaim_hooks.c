@@ -45,6 +45,8 @@ static DEFINE_PER_CPU(struct oomx_reclaim_sums, oomx_pcpu);
  */
 #define OOMX_SLOTS	OOMX_MEMCG_SLOTS
 #define OOMX_SLOT_TOMB	(-1LL)		/* freed: claimable, probed past */
+/* A key lives within this many slots of its hash: a full table costs little. */
+#define OOMX_SLOT_PROBES	32
 
 struct oomx_slot {
 	atomic64_t key;			/* cgroup id or pid + 1; 0 = free */
@@ -59,7 +61,8 @@ static atomic64_t oomx_slots_dropped, oomx_memcg_drops;
 
 /*
  * @key's slot, claimed if it has none: the first tombstone on its probe
- * chain, else the free slot that ends the chain.  Two CPUs claiming one
+ * chain, else the free slot that ends the chain, within
+ * OOMX_SLOT_PROBES of its hash (past that, the table counts as full).  Two CPUs claiming one
  * new key race for the same slot, so a key has one slot, except when a
  * tombstone appears on the chain between their walks (the readers add
  * duplicates up).
@@ -72,7 +75,7 @@ static struct oomx_slot *oomx_slot(struct oomx_slot *tab, u64 key, bool *fresh)
 	for (tries = 0; tries < 2; tries++) {
 		struct oomx_slot *tomb = NULL, *free = NULL;
 
-		for (i = 0; i < OOMX_SLOTS; i++) {
+		for (i = 0; i < OOMX_SLOT_PROBES; i++) {
 			struct oomx_slot *s = &tab[(h + i) & (OOMX_SLOTS - 1)];
 			s64 cur = atomic64_read(&s->key);
 
@@ -180,7 +183,9 @@ int oomx_refault_pre(struct kprobe *kp, struct pt_regs *regs)
 	long nr = folio_nr_pages(folio);
 	int depth = 0;
 
-	if (mem_cgroup_disabled())
+	/* Only what the early watcher reads: v2 cgroup ids, early=1. */
+	if (mem_cgroup_disabled() || !READ_ONCE(oomx_early) ||
+	    !cgroup_subsys_on_dfl(memory_cgrp_subsys))
 		return 0;
 	rcu_read_lock();
 	for (memcg = folio_memcg(folio);

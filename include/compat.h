@@ -23,6 +23,7 @@
 #include <linux/sched/coredump.h>
 #include <linux/sched/signal.h>
 #include <linux/uaccess.h>
+#include <linux/vmstat.h>
 
 /*
  * Unmapping part of a VMA.  6.1 exports zap_page_range(); 6.3+ removed it
@@ -344,10 +345,13 @@ static inline bool oomx_in_memstall(struct task_struct *t)
  * mem_cgroup (memcontrol.h, 6.1 and 6.12), written by the cgroup file
  * and read here under RCU as the kernel's mem_cgroup_get_oom_group()
  * reads it.  The group an early kill takes whole is the highest ancestor
- * of the victim's memcg that has it set, as for a global OOM; the caller
- * gets a css reference.  The root cgroup has no such file.
+ * of the victim's memcg that has it set, up to and including @domain
+ * (the trigger's cgroup; NULL: the machine), as the kernel's walk stops
+ * at the OOM's domain; the caller gets a css reference.  The root cgroup
+ * has no such file.
  */
-static inline struct mem_cgroup *oomx_oom_group_get(struct task_struct *tsk)
+static inline struct mem_cgroup *oomx_oom_group_get(struct task_struct *tsk,
+						    struct mem_cgroup *domain)
 {
 	struct mem_cgroup *memcg, *group = NULL;
 
@@ -355,9 +359,12 @@ static inline struct mem_cgroup *oomx_oom_group_get(struct task_struct *tsk)
 		return NULL;
 	rcu_read_lock();
 	for (memcg = mem_cgroup_from_task(tsk); memcg;
-	     memcg = parent_mem_cgroup(memcg))
+	     memcg = parent_mem_cgroup(memcg)) {
 		if (READ_ONCE(memcg->oom_group))
 			group = memcg;
+		if (memcg == domain)
+			break;
+	}
 	if (group && !css_tryget(&group->css))
 		group = NULL;
 	rcu_read_unlock();
@@ -471,6 +478,26 @@ static inline unsigned long oomx_memcg_usage(struct mem_cgroup *memcg)
 	if (cgroup_subsys_on_dfl(memory_cgrp_subsys))
 		usage += page_counter_read(&memcg->swap);
 	return usage;
+}
+
+/*
+ * The machine's own reclaim on one CPU, in pages scanned: kswapd's,
+ * direct reclaim's and, from 6.8 (OOMX_HAVE_PGSCAN_KHUGEPAGED, probed in
+ * vm_event_item.h), khugepaged's, which it counted as direct before: the
+ * pgscan_* vm events of /proc/vmstat (vm_event_states is exported; read
+ * racily, as per-CPU counters are).  The kernel counts reclaim against a
+ * cgroup's limit only in that cgroup's events (!cgroup_reclaim(sc) in
+ * shrink_inactive_list() and MGLRU's scan_folios(), 6.1 and 6.12).
+ */
+static inline u64 oomx_cpu_machine_scans(const struct vm_event_state *e)
+{
+	u64 n = READ_ONCE(e->event[PGSCAN_KSWAPD]) +
+		READ_ONCE(e->event[PGSCAN_DIRECT]);
+
+#ifdef OOMX_HAVE_PGSCAN_KHUGEPAGED
+	n += READ_ONCE(e->event[PGSCAN_KHUGEPAGED]);
+#endif
+	return n;
 }
 
 /*

@@ -1230,7 +1230,8 @@ static enum oomx_early_verdict early_ticks(struct oomx_early_state *s,
 		/* per 100 ms tick, in 4 KiB pages */
 		.ws_refaults = refault_kbps / 4 / 10,
 		.refaults = refault_kbps / 4 / 10,
-		.machine_scans = 32,
+		/* the machine's reclaim evicts what refaults */
+		.machine_scans = refault_kbps / 4 / 10,
 		.avail_pages = avail,
 		.total_pages = EARLY_TOTAL,
 		.swap_free_pages = 0,
@@ -1262,8 +1263,8 @@ static void early_thrash_sustained(struct kunit *test)
 
 /*
  * The same stall and working-set refaults with no reclaim of the
- * machine's own: a memory cgroup thrashing at its limit on a machine
- * with memory to spare.  Never the machine's trigger.
+ * machine's own, or a trickle: a memory cgroup thrashing at its limit
+ * on a machine with memory to spare.  Never the machine's trigger.
  */
 static void early_thrash_needs_machine_reclaim(struct kunit *test)
 {
@@ -1284,8 +1285,20 @@ static void early_thrash_needs_machine_reclaim(struct kunit *test)
 		KUNIT_EXPECT_NE(test, OOMX_EARLY_THRASHING,
 				oomx_early_step(&s, &early_cfg, &p, now));
 	}
-	/* One tick of the machine's own reclaim, and the episode counts. */
+	/* A trickle of kswapd's beside it (a host near its watermarks). */
 	p.machine_scans = 1;
+	for (i = 0; i < 100; i++) {
+		now += TICK_NS;
+		KUNIT_EXPECT_NE(test, OOMX_EARLY_THRASHING,
+				oomx_early_step(&s, &early_cfg, &p, now));
+	}
+	/* The machine's reclaim scanning half of what refaults: it acts. */
+	oomx_early_reset(&s);
+	p.machine_scans = p.ws_refaults / 2 + 1;
+	for (i = 0; i < 19; i++) {
+		now += TICK_NS;
+		oomx_early_step(&s, &early_cfg, &p, now);
+	}
 	now += TICK_NS;
 	KUNIT_EXPECT_EQ(test, OOMX_EARLY_THRASHING,
 			oomx_early_step(&s, &early_cfg, &p, now));
