@@ -90,8 +90,9 @@ static struct {
 
 /*
  * Memory cgroups under watch: those refaulting, each with its own
- * episodes, at most OOMX_MEMCG_WATCH at once (the first to refault).
- * Only the watcher thread touches them.
+ * episodes, at most OOMX_MEMCG_WATCH at once (a newcomer takes the entry
+ * of a calmer one, oomx_memcg_watch_claim()).  Only the watcher thread
+ * touches them.
  */
 #define OOMX_MEMCG_WATCH	16
 
@@ -590,7 +591,7 @@ static void oomx_early_traced(const struct oomx_early_info *info,
 			      const struct oomx_sel *sel)
 {
 	trace_oomx_trigger(info->seq, OOMX_TRIGGER_EARLY, info->why, 0,
-			   info->memcg_id, 0, 0);
+			   oomx_memcg_id(info->memcg), 0, 0);
 	if (sel->have_best)
 		trace_oomx_decision(info->seq, OOMX_TRIGGER_EARLY, &sel->best,
 				    sel->policy, sel->nr_eligible, false);
@@ -671,7 +672,6 @@ static void __oomx_early_act(enum oomx_early_verdict verdict,
 	info->avail_kb = p->avail_pages << (PAGE_SHIFT - 10);
 	info->swap_free_kb = p->swap_free_pages << (PAGE_SHIFT - 10);
 	info->memcg = memcg;
-	info->memcg_id = mw ? mw->id : 0;
 	info->sel = sel;
 	info->rules = &oomx_early_rules;
 	info->grace_ms = grace;

@@ -381,8 +381,8 @@ struct oomx_early_info {
 	unsigned int ws_refault_kbps;	/* ... of working-set pages */
 	u64 episode_ms;
 	unsigned long avail_kb, swap_free_kb;
-	struct mem_cgroup *memcg;	/* its cgroup, NULL for the machine: */
-	u64 memcg_id;			/* ... pinned while the record is made */
+	/* its cgroup, NULL for the machine: pinned only while acted on */
+	struct mem_cgroup *memcg;
 	const struct oomx_sel *sel;	/* while the record is made */
 	const struct oomx_rule_ctx *rules;	/* ... and the scan's rules */
 	struct oomx_rec_task victim;	/* set by oomx_record_early() */
